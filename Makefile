@@ -1,0 +1,47 @@
+# One entry point for people and CI alike. Every target creates the virtual
+# environment and installs requirements.txt first if that has not happened yet.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+PORT ?= 8000
+
+.PHONY: help book serve test lab execute clean
+
+help:
+	@echo "make book     build the book into _build/html"
+	@echo "make serve    build, then serve the book on http://127.0.0.1:$(PORT)"
+	@echo "make test     build the book and run every test (nbval and tests/)"
+	@echo "make lab      open the chapters in JupyterLab"
+	@echo "make execute  re-run every chapter top to bottom and store its outputs"
+
+$(INSTALLED): requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+# -W: a warning fails the build; -n: nitpicky, every reference must resolve.
+book: $(INSTALLED)
+	$(BIN)/jupyter-book build . -W -n --keep-going
+	@echo "The book is in _build/html. Read it with: make serve"
+
+serve: book
+	@echo "Serving the book on http://127.0.0.1:$(PORT) (Ctrl-C stops)"
+	$(BIN)/python -m http.server $(PORT) --bind 127.0.0.1 --directory _build/html
+
+test: book
+	$(BIN)/python -m pytest
+
+lab: $(INSTALLED)
+	$(BIN)/jupyter lab chapters/
+
+# Stored outputs come only from here: a fresh kernel, top to bottom, no
+# timing metadata, no widget state (nbval compares what this writes).
+execute: $(INSTALLED)
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+		--ExecutePreprocessor.record_timing=False \
+		--ExecutePreprocessor.store_widget_state=False \
+		chapters/*.ipynb
+
+clean:
+	rm -rf _build .pytest_cache
