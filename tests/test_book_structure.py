@@ -1,0 +1,145 @@
+"""The book's structure: table of contents, chapter anatomy, notebook hygiene.
+
+nbval (run on chapters/) proves that each notebook executes and reproduces its
+stored outputs; these tests check what nbval cannot see.
+"""
+
+import ast
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
+MAX_NOTEBOOK_BYTES = 1_000_000
+
+
+def toc_files():
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    assert toc["format"] == "jb-book", "_toc.yml must use the jb-book format"
+    return [entry["file"] for entry in toc["chapters"]]
+
+
+def code_cells(path):
+    notebook = json.loads(path.read_text())
+    return [cell for cell in notebook["cells"] if cell["cell_type"] == "code"]
+
+
+def code_of(path):
+    """All code of a notebook as one parsed module (IPython magics are not used)."""
+    return ast.parse("\n".join("".join(cell["source"]) for cell in code_cells(path)))
+
+
+def test_there_are_three_chapters():
+    assert [p.name for p in CHAPTERS] == [
+        "01_single_value.ipynb",
+        "02_matrix.ipynb",
+        "03_activation.ipynb",
+    ]
+
+
+def test_toc_lists_every_chapter_and_nothing_else():
+    listed = toc_files()
+    on_disk = [f"chapters/{p.stem}" for p in CHAPTERS]
+    assert listed == on_disk, f"_toc.yml lists {listed}, chapters/ holds {on_disk}"
+    assert (ROOT / "intro.md").exists(), "the landing page intro.md is missing"
+
+
+def test_chapter_names_follow_the_house_pattern():
+    for path in CHAPTERS:
+        assert re.fullmatch(r"\d\d_[a-z0-9_]+\.ipynb", path.name), path.name
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_chapter_opens_with_what_you_learn_and_need(path):
+    notebook = json.loads(path.read_text())
+    first = "".join(notebook["cells"][0]["source"])
+    assert first.startswith("# "), f"{path.name}: the first cell must be the title"
+    for heading in ("## What you'll learn", "## What you'll need"):
+        assert heading in first, f"{path.name}: the first cell lacks {heading!r}"
+
+
+def _mentions(node, predicate):
+    return any(predicate(sub) for sub in ast.walk(node))
+
+
+def _is_autograd(node):
+    """`something.grad` or `torch.autograd.grad(...)`."""
+    return isinstance(node, ast.Attribute) and node.attr == "grad"
+
+
+def _is_hand(node):
+    """A hand-derived value: a `dL_...` name or a call to a `d_...` function."""
+    if isinstance(node, ast.Name):
+        return node.id.startswith(("dL_", "d_"))
+    return isinstance(node, ast.Call) and _is_hand(node.func)
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_chapter_asserts_hand_gradient_equals_autograd(path):
+    """Some `assert_close(hand, autograd)` compares a `dL_`/`d_` value with a `.grad`."""
+    comparisons = [
+        call
+        for call in ast.walk(code_of(path))
+        if isinstance(call, ast.Call)
+        and isinstance(call.func, ast.Attribute)
+        and call.func.attr == "assert_close"
+        and len(call.args) >= 2
+    ]
+    hand_vs_autograd = [
+        call
+        for call in comparisons
+        if any(_mentions(arg, _is_hand) for arg in call.args[:2])
+        and any(_mentions(arg, _is_autograd) for arg in call.args[:2])
+    ]
+    assert hand_vs_autograd, (
+        f"{path.name}: no torch.testing.assert_close(...) compares a hand gradient "
+        "(a dL_... name or a d_...() call) with an autograd one (a .grad)"
+    )
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_hand_derivatives_never_call_autograd(path):
+    hand_functions = [
+        node
+        for node in ast.walk(code_of(path))
+        if isinstance(node, ast.FunctionDef) and node.name.startswith("d_")
+    ]
+    assert hand_functions, f"{path.name}: defines no hand-derived d_<name> function"
+    for function in hand_functions:
+        source = ast.unparse(function)
+        for word in ("backward", ".grad", "autograd", "requires_grad"):
+            assert word not in source, f"{path.name}: {function.name} uses {word}"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_notebook_was_run_top_to_bottom_and_is_clean(path):
+    cells = [cell for cell in code_cells(path) if "".join(cell["source"]).strip()]
+    counts = [cell["execution_count"] for cell in cells]
+    assert counts == list(range(1, len(cells) + 1)), (
+        f"{path.name}: execution counts {counts} are not 1, 2, 3, ...: "
+        "run `make execute` to re-run it top to bottom"
+    )
+    outputs = [output for cell in cells for output in cell["outputs"]]
+    errors = [o for o in outputs if o["output_type"] == "error"]
+    assert not errors, f"{path.name}: stores an error output: {errors[0]['ename']}"
+    text = json.dumps(outputs)
+    assert not re.search(r"0x[0-9a-f]{6,}", text), f"{path.name}: an output holds an address"
+    assert "https://" not in text and "http://" not in text, (
+        f"{path.name}: an output loads something from the network"
+    )
+    size = path.stat().st_size
+    assert size < MAX_NOTEBOOK_BYTES, f"{path.name} is {size} bytes (limit 1 MB)"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_notebook_metadata_holds_no_timing_or_widget_state(path):
+    notebook = json.loads(path.read_text())
+    assert "widgets" not in notebook["metadata"], f"{path.name}: stores widget state"
+    for cell in notebook["cells"]:
+        assert "execution" not in cell.get("metadata", {}), (
+            f"{path.name}: a cell stores execution timestamps; run `make execute`"
+        )
