@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 PORT ?= 8000
 
-.PHONY: help book serve test lab execute clean
+.PHONY: help book serve test lint chromium lab execute clean
 
 help:
 	@echo "make book     build the book into _build/html"
@@ -29,8 +29,24 @@ serve: book
 	@echo "Serving the book on http://127.0.0.1:$(PORT) (Ctrl-C stops)"
 	$(BIN)/python -m http.server $(PORT) --bind 127.0.0.1 --directory _build/html
 
-test: book
-	$(BIN)/python -m pytest
+# Everything CI runs: lint, the book build, then every test in parallel on two
+# workers (--dist loadscope keeps each notebook's cells on one worker).
+test: lint book chromium
+	$(BIN)/python -m pytest -n 2 --dist loadscope
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# The browser tests drive Debian's Chromium (Playwright's own download does not
+# work offline). Installed here when missing; as root that needs no prompt.
+chromium:
+	@command -v chromium >/dev/null || { \
+		if [ "$$(id -u)" = 0 ]; then \
+			apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
+		else \
+			echo "Chromium is missing. Install it with: sudo apt-get install -y chromium"; exit 1; \
+		fi; }
 
 lab: $(INSTALLED)
 	$(BIN)/jupyter lab chapters/
