@@ -77,17 +77,22 @@ def _scalar(value):
 _PLAYER_ID = re.compile(r'id="_anim_img([0-9a-f]{32})"')
 _FONT_AWESOME_LINK = re.compile(r"<link[^>]*font-awesome[^>]*>")
 # matplotlib's player draws its buttons with Font Awesome, fetched from a CDN.
-# Plain characters need nothing from the network.
-_BUTTON_ICONS = {
-    "fa-minus": "\u2212",  # minus sign
-    "fa-fast-backward": "\u23ee",  # first frame
-    "fa-step-backward": "\u23f4",  # previous frame (small left triangle)
-    "fa-play fa-flip-horizontal": "\u25c0",  # play backwards
-    "fa-pause": "\u23f8",
-    "fa-play": "\u25b6",
-    "fa-step-forward": "\u23f5",  # next frame (small right triangle)
-    "fa-fast-forward": "\u23ed",  # last frame
-    "fa-plus": "+",
+# Small inline SVG shapes need no network and no font (the buttons keep their
+# aria-labels, so screen readers still read "Play", "Next frame", ...).
+_LEFT, _RIGHT = "<polygon points='13,3 5,8 13,13'/>", "<polygon points='3,3 11,8 3,13'/>"
+_BAR = "<rect x='{}' y='{}' width='{}' height='{}'/>".format
+_BUTTON_SHAPES = {
+    "fa-minus": _BAR(3, 7, 10, 2),
+    "fa-fast-backward": _BAR(1, 3, 2, 10)
+    + "<polygon points='9,3 3,8 9,13'/><polygon points='15,3 9,8 15,13'/>",
+    "fa-step-backward": _BAR(3, 3, 2, 10) + _LEFT,
+    "fa-play fa-flip-horizontal": _LEFT,
+    "fa-pause": _BAR(4, 3, 3, 10) + _BAR(9, 3, 3, 10),
+    "fa-play": _RIGHT,
+    "fa-step-forward": _RIGHT + _BAR(11, 3, 2, 10),
+    "fa-fast-forward": "<polygon points='1,3 7,8 1,13'/><polygon points='7,3 13,8 7,13'/>"
+    + _BAR(13, 3, 2, 10),
+    "fa-plus": _BAR(3, 7, 10, 2) + _BAR(7, 3, 2, 10),
 }
 
 
@@ -101,7 +106,7 @@ def animation_html(animation, name, alt):
 
     - the random player id becomes ``name``;
     - the frame gets ``alt`` as its text, the slider a label;
-    - the Font Awesome icons, which come from a CDN, become plain characters.
+    - the Font Awesome icons, which come from a CDN, become inline SVG shapes.
     """
     if not (isinstance(name, str) and re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name)):
         raise ValueError(
@@ -117,8 +122,10 @@ def animation_html(animation, name, alt):
         )
     html = html.replace(ids.pop(), name)
     html = _FONT_AWESOME_LINK.sub("", html)
-    for icon, text in _BUTTON_ICONS.items():
-        html = html.replace(f'<i class="fa {icon}"></i>', text)
+    for icon, shape in _BUTTON_SHAPES.items():
+        svg = "<svg viewBox='0 0 16 16' width='14' height='14' fill='currentColor'"
+        svg += f" aria-hidden='true'>{shape}</svg>"
+        html = html.replace(f'<i class="fa {icon}"></i>', svg)
     alt_text = html_escape.escape(alt, quote=True)
     html = html.replace(
         f'<img id="_anim_img{name}">', f'<img id="_anim_img{name}" alt="{alt_text}">'
