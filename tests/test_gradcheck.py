@@ -148,7 +148,17 @@ WRONG_ANSWERS = {
     "transpose dropped": (
         MATMUL,
         lambda x, w, y: (-2 * (y - x @ w)).T @ x,
-        r"expected a gradient of shape \(1, 2\) for w, got \(2, 1\): did you forget a transpose",
+        r"shape \(1, 2\) for w, got \(2, 1\): did you forget a transpose, or sum over",
+    ),
+    "mean where a sum belongs, batch of 2": (
+        MATMUL,
+        lambda x, w, y: x.T @ (-2 * (y - x @ w)) / 2,
+        "1/2 of the answer: a sum does not divide by the batch size",
+    ),
+    "one-row weight, wrong shape": (
+        MATMUL,
+        lambda x, w, y: torch.zeros(1, 3, dtype=torch.float64),
+        r"shape \(1, 2\) for w, got \(1, 3\): a gradient has the shape of what it is taken",
     ),
     "bias not summed": (
         BIAS,
@@ -194,6 +204,16 @@ def test_messages_name_the_case_that_failed():
     assert "case 1 of 2 (w=[3.0], x=[2.0, 1.0, -1.0], y=[2.0, 0.5, 1.0])" in repr(verdict)
 
 
+def test_messages_round_the_inputs_they_show():
+    exercise = Exercise(
+        name="Rounded",
+        loss=lambda w, x: (w * x).sum(),
+        wrt="w",
+        cases=[{"w": [0.123456789], "x": [-1.6052762948770103]}],
+    )
+    assert "(w=[0.1235], x=[-1.605])" in repr(check_gradient(exercise, lambda w, x: w))
+
+
 def test_an_exercise_without_its_input_is_refused():
     with pytest.raises(ValueError, match="has no input 'w'"):
         Exercise(name="broken", loss=lambda x: x.sum(), wrt="w", cases=[{"x": [1.0]}])
@@ -220,6 +240,8 @@ def test_explore_updates_the_readout_when_a_slider_moves():
     *sliders, table = explorer.widget.children
     sliders[0].value = 1.0
     assert "<td>4.0000</td>" in table.value and "w = 1, x = 2" in table.value
+    sliders[0].value, sliders[1].value = -1.0, 0.0  # dL/dw = 2 * (-1) * 0 = -0.0
+    assert "<td>-0.0000</td>" not in table.value and "<td>0.0000</td>" in table.value
 
 
 @pytest.mark.parametrize("spec", [(0.0, 1.0), (0.0, 1.0, 5.0), "3"])

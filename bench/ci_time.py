@@ -1,0 +1,97 @@
+"""How long CI takes, against the floor that no test run can beat.
+
+Measured in one run, each several times (the median is reported):
+
+- floor:      for each chapter, one after another, start a kernel and import
+              torch and matplotlib (what nbval must pay before the first cell);
+- nbval:      `pytest chapters` as `make test` runs it (two workers);
+- book build: `jupyter-book build` with the previous build in place (warm);
+- make test:  the whole test command, warm (lint, book, every test).
+
+Usage: .venv/bin/python bench/ci_time.py [--runs N] [--skip-make-test]
+Run it from the repository root after `make test` has passed once.
+"""
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from jupyter_client.manager import start_new_kernel
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
+TARGETS = {"nbval": ("ratio", 1.5), "book build": ("seconds", 15), "make test": ("seconds", 120)}
+
+
+def floor_once():
+    """Start a kernel and import torch and matplotlib, once per chapter, in turn."""
+    start = time.perf_counter()
+    for _ in CHAPTERS:
+        manager, client = start_new_kernel(kernel_name="python3")
+        try:
+            reply = client.execute_interactive(
+                "import torch\nimport matplotlib.pyplot", timeout=120
+            )
+            assert reply["content"]["status"] == "ok", reply["content"]
+        finally:
+            client.stop_channels()
+            manager.shutdown_kernel(now=True)
+    return time.perf_counter() - start
+
+
+def command_once(*command):
+    start = time.perf_counter()
+    subprocess.run(command, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5, help="runs of each (default 5)")
+    parser.add_argument("--skip-make-test", action="store_true", help="skip the slowest one")
+    args = parser.parse_args()
+
+    measures = {
+        "floor": floor_once,
+        "nbval": lambda: command_once(
+            BIN / "python",
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-n",
+            "2",
+            "--dist",
+            "loadscope",
+            "chapters",
+        ),
+        "book build": lambda: command_once(
+            BIN / "jupyter-book", "build", ".", "-W", "-n", "--keep-going"
+        ),
+        "make test": lambda: command_once("make", "test"),
+    }
+    if args.skip_make_test:
+        del measures["make test"]
+    medians = {}
+    for name, measure in measures.items():
+        runs = [measure() for _ in range(args.runs if name != "make test" else 3)]
+        medians[name] = statistics.median(runs)
+        print(f"  {name}: " + ", ".join(f"{t:.1f}" for t in runs), file=sys.stderr)
+
+    floor = medians["floor"]
+    print(f"{'measure':<12} {'median s':>9} {'x floor':>8}  target")
+    for name, seconds in medians.items():
+        kind, limit = TARGETS.get(name, (None, None))
+        target = {"ratio": f"<= {limit}x floor", "seconds": f"< {limit} s"}.get(kind, "")
+        met = {"ratio": seconds / floor <= limit, "seconds": seconds < limit}.get(kind)
+        verdict = "" if met is None else ("met" if met else "MISSED")
+        print(f"{name:<12} {seconds:>9.1f} {seconds / floor:>8.2f}  {target} {verdict}")
+
+
+if __name__ == "__main__":
+    main()

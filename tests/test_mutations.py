@@ -1,0 +1,112 @@
+"""Mutation testing: a wrong hand derivation must make its chapter fail.
+
+Each mutant rewrites one hand-derived formula in a chapter's code (every place
+it occurs, as a learner with that misconception would write it everywhere),
+runs the chapter's code cells top to bottom, and expects one of the chapter's
+own assertions to fail. The unchanged chapter runs through the same harness
+and must pass, so a harness that fails everything would be caught.
+
+The cells run in this process, not in a kernel: the same code, top to bottom,
+without paying a kernel start per mutant. nbval runs them in a real kernel.
+"""
+
+import contextlib
+import io
+import json
+import os
+import sys
+from pathlib import Path
+
+import matplotlib
+import pytest
+from matplotlib import pyplot as plt
+
+CHAPTERS = Path(__file__).resolve().parent.parent / "chapters"
+
+# chapter -> {mutant: [(correct text, wrong text), ...]}
+MUTANTS = {
+    "01_single_value": {
+        "sign flipped in d_mse": [("return -2 * (y - y_hat)", "return 2 * (y - y_hat)")],
+        "factor 2 dropped in d_mse": [("return -2 * (y - y_hat)", "return -(y - y_hat)")],
+        "inner derivative x dropped": [("return d_mse(y, w * x) * x", "return d_mse(y, w * x)")],
+        "mean not divided by N": [
+            ("return d_sum_loss(w, x, y) / x.numel()", "return d_sum_loss(w, x, y)")
+        ],
+    },
+    "02_matrix": {
+        "sign flipped in d_mse": [("return -2 * (y - y_hat)", "return 2 * (y - y_hat)")],
+        "factor 2 dropped in d_mse": [("return -2 * (y - y_hat)", "return -(y - y_hat)")],
+        "dL/dW: transpose swapped": [("return x.T @ dL_dz", "return dL_dz.T @ x")],
+        "dL/dX: transpose on the wrong factor": [("return dL_dz @ w.T", "return dL_dz.T @ w.T")],
+    },
+    "03_activation": {
+        "sign flipped in d_mse": [("return -2 * (y - y_hat)", "return 2 * (y - y_hat)")],
+        "factor 2 dropped in d_mse": [("return -2 * (y - y_hat)", "return -(y - y_hat)")],
+        "sigma' replaced by sigma": [
+            ("return sigmoid(s) * (1 - sigmoid(s))", "return sigmoid(s)")
+        ],
+        "bias gradient not summed over the batch": [
+            ("dL_db = dL_ds.sum(dim=0, keepdim=True)", "dL_db = dL_ds")
+        ],
+        "dL/dw: transpose swapped": [("dL_dw = x.T @ dL_ds", "dL_dw = dL_ds.T @ x")],
+    },
+}
+
+
+def chapter_cells(chapter):
+    notebook = json.loads((CHAPTERS / f"{chapter}.ipynb").read_text())
+    return ["".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "code"]
+
+
+def mutate(cells, edits):
+    for correct, wrong in edits:
+        found = sum(cell.count(correct) for cell in cells)
+        assert found, f"the chapter no longer contains {correct!r}: update MUTANTS"
+        cells = [cell.replace(correct, wrong) for cell in cells]
+    return cells
+
+
+def run_cells(cells, chapter):
+    """Run the cells top to bottom in a fresh namespace, as a kernel would.
+
+    Returns the exception that stopped them (and the cell's number), or None.
+    """
+    matplotlib.use("Agg")
+    namespace = {"__name__": "__main__"}
+    cwd = os.getcwd()
+    os.chdir(CHAPTERS)
+    sys.path.insert(0, str(CHAPTERS))
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            for number, cell in enumerate(cells, start=1):
+                try:
+                    exec(compile(cell, f"{chapter} cell {number}", "exec"), namespace)
+                except Exception as error:  # noqa: BLE001 (the outcome is reported)
+                    return error, number
+    finally:
+        plt.close("all")
+        sys.path.remove(str(CHAPTERS))
+        os.chdir(cwd)
+    return None
+
+
+@pytest.mark.parametrize("chapter", MUTANTS)
+def test_the_correct_chapter_passes_the_same_harness(chapter):
+    outcome = run_cells(chapter_cells(chapter), chapter)
+    assert outcome is None, f"{chapter} fails unmodified: {outcome!r}"
+
+
+CASES = [(chapter, name) for chapter, mutants in MUTANTS.items() for name in mutants]
+
+
+@pytest.mark.parametrize("chapter, mutant", CASES, ids=[f"{c}: {m}" for c, m in CASES])
+def test_a_wrong_derivation_fails_the_chapters_assertions(chapter, mutant, record_property):
+    outcome = run_cells(mutate(chapter_cells(chapter), MUTANTS[chapter][mutant]), chapter)
+    killed = outcome is not None and isinstance(outcome[0], AssertionError)
+    record_property("mutant", f"{chapter}: {mutant}: {'killed' if killed else 'SURVIVED'}")
+    assert outcome is not None, f"{chapter} still passes with the mutant {mutant!r}"
+    error, number = outcome
+    assert isinstance(error, AssertionError), (
+        f"{chapter} with {mutant!r} stopped in cell {number} with {error!r}, "
+        "not at one of its own assertions"
+    )
