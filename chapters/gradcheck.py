@@ -360,10 +360,11 @@ class _Explorer:
         return bundle
 
 
-def _fixed(value):
-    """Four decimals, without the "-0.0000" that a tiny negative would show."""
-    text = f"{value:.4f}"
-    return f"{0:.4f}" if float(text) == 0 else text
+def _number(value):
+    """Four decimals; tiny values in scientific notation, so they do not read as 0."""
+    if value != 0 and abs(value) < 1e-3:
+        return f"{value:.3e}"
+    return f"{value + 0.0:.4f}"  # + 0.0 turns -0.0 into 0.0
 
 
 def explore(readout, **sliders):
@@ -382,7 +383,7 @@ def explore(readout, **sliders):
 
     def table(values):
         rows = "".join(
-            f"<tr><th scope='row'>{html_escape.escape(label)}</th><td>{_fixed(value)}</td></tr>"
+            f"<tr><th scope='row'>{html_escape.escape(label)}</th><td>{_number(value)}</td></tr>"
             for label, value in readout(**values).items()
         )
         inputs = ", ".join(f"{key} = {value:g}" for key, value in values.items())
