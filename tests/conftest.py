@@ -1,0 +1,197 @@
+"""Shared fixtures for the browser tests: the built book, served locally, in Chromium.
+
+The book is built before the tests run (`make test` runs `make book` first); these
+fixtures never build it. Set BOOK_HTML to test another build directory.
+"""
+
+import functools
+import http.server
+import os
+import re
+import threading
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import sync_playwright
+
+ROOT = Path(__file__).resolve().parents[1]
+HTML_DIR = Path(os.environ.get("BOOK_HTML", ROOT / "_build" / "html")).resolve()
+OUTPUT_DIR = ROOT / "test-output"
+CHROMIUM = os.environ.get(
+    "CHROMIUM", "/usr/bin/chromium"
+)  # Debian's; Playwright's own is not used
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+TIMEOUT_MS = 30_000  # the longest any one step (load, typeset, click) may take
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the test item, so fixtures can see a failure."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
+@pytest.fixture(scope="session")
+def html_dir():
+    """The built book; a clear failure, not a skip, when it has not been built."""
+    if not (HTML_DIR / "index.html").is_file():
+        pytest.fail(
+            f"The built book is missing: {HTML_DIR / 'index.html'} does not exist. "
+            "Build it first with: make book   (`make test` builds it, then runs pytest)",
+            pytrace=False,
+        )
+    return HTML_DIR
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):  # noqa: A002 (the base class's name)
+        pass
+
+
+@pytest.fixture(scope="session")
+def base_url(html_dir):
+    """http://127.0.0.1:<free port>/ serving the built book from a background thread."""
+    handler = functools.partial(_QuietHandler, directory=str(html_dir))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium (Debian's) for the whole session.
+
+    Playwright's sync API allows one instance per process (a second one fails with
+    "using Playwright Sync API inside the asyncio loop"), so every browser test in
+    tests/ should use this fixture rather than start its own.
+    """
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(
+            f"Chromium is missing: {CHROMIUM} does not exist, and the browser tests need it. "
+            "Install it with: make chromium   (as root that runs "
+            "`apt-get install -y chromium`; otherwise run: sudo apt-get install -y chromium)",
+            pytrace=False,
+        )
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, timeout=TIMEOUT_MS
+        )
+        yield browser
+        browser.close()
+
+
+class Visit:
+    """A browser tab on the served book, recording everything that went wrong."""
+
+    def __init__(self, page, base_url):
+        self.page = page
+        self.base_url = base_url
+        self.console_errors = []
+        self.failed_requests = []
+        self.external_requests = []
+
+    def url(self, path):
+        return self.base_url + path.lstrip("/")
+
+    def goto(self, path):
+        response = self.page.goto(self.url(path), wait_until="load")
+        assert response is not None and response.ok, f"{path}: HTTP {response and response.status}"
+        return response
+
+    def problems(self):
+        """Everything recorded so far that the book's content or config caused."""
+        lines = []
+        lines += [f"request leaving 127.0.0.1 (blocked): {u}" for u in self.external_requests]
+        lines += [f"failed request: {r}" for r in self.failed_requests]
+        lines += [f"console error: {e}" for e in self.console_errors]
+        return lines
+
+    def assert_clean(self):
+        problems = self.problems()
+        assert not problems, f"{self.page.url}:\n" + "\n".join(problems)
+
+
+@pytest.fixture
+def visit(browser, base_url, request):
+    """A fresh tab; on failure a full-page screenshot goes to test-output/."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(TIMEOUT_MS)
+    context.set_default_navigation_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    visit = Visit(page, base_url)
+
+    def route(route):
+        # Nothing may leave the machine: the book must work offline.
+        if urlsplit(route.request.url).hostname == "127.0.0.1":
+            route.continue_()
+        else:
+            visit.external_requests.append(route.request.url)
+            route.abort()
+
+    context.route(re.compile(r"^https?://"), route)
+    page.on(
+        "console",
+        lambda msg: (
+            msg.type == "error"
+            and visit.console_errors.append(f"{msg.text} ({msg.location.get('url', '')})")
+        ),
+    )
+    page.on("pageerror", lambda exc: visit.console_errors.append(f"uncaught: {exc}"))
+    page.on(
+        "requestfailed",
+        lambda req: (
+            req.url not in visit.external_requests
+            and visit.failed_requests.append(f"{req.url} ({req.failure})")
+        ),
+    )
+    page.on(
+        "response",
+        lambda resp: (
+            resp.status >= 400 and visit.failed_requests.append(f"{resp.url} (HTTP {resp.status})")
+        ),
+    )
+    yield visit
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed:
+        OUTPUT_DIR.mkdir(exist_ok=True)
+        name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid).strip("_")
+        path = OUTPUT_DIR / f"{name}.png"
+        try:
+            page.screenshot(path=str(path), full_page=True, timeout=TIMEOUT_MS)
+            print(f"screenshot of the failure: {path}")
+        except PlaywrightError as exc:  # a screenshot must not hide the real failure
+            print(f"could not save a screenshot to {path}: {exc}")
+    context.close()
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The mutation test's kill rate, from every worker's reports (tests/test_mutations.py)."""
+    outcomes = [
+        value
+        for report in terminalreporter.stats.get("passed", [])
+        + terminalreporter.stats.get("failed", [])
+        for name, value in report.user_properties
+        if name == "mutant"
+    ]
+    if outcomes:
+        killed = sum(outcome.endswith(": killed") for outcome in outcomes)
+        terminalreporter.write_sep("-", "mutation testing")
+        for outcome in sorted(outcomes):
+            terminalreporter.write_line(outcome)
+        terminalreporter.write_line(
+            f"kill rate: {killed}/{len(outcomes)} ({100 * killed / len(outcomes):.0f}%)"
+        )

@@ -1,0 +1,383 @@
+"""The built book in a real browser: offline, typeset, accessible, navigable, animated.
+
+Every page is discovered from _build/html (and the reading order from _toc.yml), so a
+new chapter is tested without touching this file. Run `make book` first (`make test`
+does). Fixtures (server, Chromium, screenshots on failure) are in conftest.py.
+"""
+
+import html.parser
+import re
+from pathlib import PurePosixPath
+from urllib.parse import urljoin, urlsplit
+
+import pytest
+import yaml
+from axe_playwright_python.sync_playwright import Axe
+
+from conftest import HTML_DIR
+
+SOURCE_DIR = HTML_DIR.parent.parent  # _build/html -> the book's source folder
+LANDING_PAGE = "index.html"
+SEARCH_PAGE = "search.html"
+SIGMOID_CHAPTER = "chapters/03_activation.html"  # the chapter that teaches the sigmoid
+RAW_TEX = ["$$", "\\frac", "\\partial", "\\(", "\\[", "\\begin{"]
+BLOCKING_IMPACTS = {"serious", "critical"}
+# (axe rule id, target selector) -> why it cannot be fixed in the book's config or CSS.
+AXE_EXCLUSIONS = {}
+
+
+def toc_order():
+    """The book's pages in reading order, as built paths ("intro.html", ...)."""
+    toc = yaml.safe_load((SOURCE_DIR / "_toc.yml").read_text(encoding="utf-8"))
+
+    def files(entries):
+        for entry in entries or []:
+            if "file" in entry:
+                yield entry["file"]
+            yield from files(entry.get("sections"))
+            yield from files(entry.get("chapters"))
+
+    order = [toc["root"], *files(toc.get("chapters")), *files(toc.get("parts"))]
+    return [str(PurePosixPath(f).with_suffix(".html")) for f in order]
+
+
+def is_redirect(path):
+    head = path.read_text(encoding="utf-8", errors="replace")[:2000]
+    return re.search(r'<meta\s+http-equiv="refresh"', head, re.IGNORECASE) is not None
+
+
+def built_pages():
+    """Every HTML page of the build (not the assets, not the redirect stubs)."""
+    if not HTML_DIR.is_dir():
+        return []
+    pages = []
+    for path in sorted(HTML_DIR.rglob("*.html")):
+        relative = path.relative_to(HTML_DIR).as_posix()
+        if relative.startswith(("_static/", "_sources/", "_images/")) or is_redirect(path):
+            continue
+        pages.append(relative)
+    return pages
+
+
+def page_params(pages):
+    # Without a build there is nothing to discover: one placeholder, which fails in
+    # the html_dir fixture with "run make book first" rather than collecting nothing.
+    return pages or [pytest.param(None, id="book-not-built")]
+
+
+PAGES = built_pages()
+CHAPTERS = toc_order()[1:] if (SOURCE_DIR / "_toc.yml").is_file() else []
+
+
+def load(visit, path):
+    """Open `path`, then wait for MathJax to finish and every image to arrive."""
+    visit.goto(path)
+    page = visit.page
+    if page.locator('script[src*="mathjax"]').count():
+        page.wait_for_function(
+            "() => window.MathJax && MathJax.startup && MathJax.startup.promise"
+        )
+        page.evaluate("() => MathJax.startup.promise.then(() => document.fonts.ready)")
+    page.evaluate(
+        "() => document.querySelectorAll('img[loading=lazy]').forEach(i => i.loading = 'eager')"
+    )
+    page.wait_for_function("() => [...document.images].every(i => i.complete)")
+
+
+# -- The built files: nothing is fetched from the network --------------------------------
+
+
+class _RemoteReferences(html.parser.HTMLParser):
+    """Collects every resource a page would fetch from outside the book."""
+
+    LOADS = {
+        ("script", "src"),
+        ("link", "href"),
+        ("img", "src"),
+        ("iframe", "src"),
+        ("source", "src"),
+        ("video", "src"),
+        ("audio", "src"),
+        ("embed", "src"),
+        ("object", "data"),
+        ("img", "srcset"),
+        ("source", "srcset"),
+    }
+
+    def __init__(self):
+        super().__init__()
+        self.remote, self.scripts, self._in = [], [], None
+
+    def handle_starttag(self, tag, attrs):
+        for name, value in attrs:
+            if (tag, name) in self.LOADS and value and _is_remote(value):
+                self.remote.append(f"<{tag} {name}={value!r}>")
+            if name == "style" and value and _css_remote(value):
+                self.remote.append(f"<{tag} style=...{_css_remote(value)}>")
+            if tag == "script" and name == "src" and value:
+                self.scripts.append(value)
+        self._in = tag if tag in ("script", "style") else None
+
+    def handle_endtag(self, tag):
+        self._in = None
+
+    def handle_data(self, data):
+        if self._in == "script" and re.search(r"https?://", data):
+            self.remote.append(f"inline <script> naming a URL: {data.strip()[:120]!r}")
+        if self._in == "style" and _css_remote(data):
+            self.remote.append(f"<style> {_css_remote(data)}")
+
+
+def _is_remote(value):
+    return any(urlsplit(v.strip().split(" ")[0]).netloc for v in value.split(","))
+
+
+def _css_remote(css):
+    css = re.sub(r"/\*.*?\*/", "", css, flags=re.DOTALL)
+    found = re.findall(r"(?:url\(\s*['\"]?|@import\s+['\"])((?:https?:)?//[^'\")\s]+)", css)
+    return ", ".join(found)
+
+
+def test_every_toc_entry_is_built(html_dir):
+    missing = [page for page in toc_order() if page not in PAGES]
+    assert not missing, f"in _toc.yml but not built: {missing} (run make book)"
+    assert (html_dir / LANDING_PAGE).is_file() and (html_dir / SEARCH_PAGE).is_file()
+
+
+@pytest.mark.parametrize("path", page_params(PAGES))
+def test_page_references_nothing_remote(html_dir, path):
+    source = (html_dir / path).read_text(encoding="utf-8")
+    parser = _RemoteReferences()
+    parser.feed(source)
+    assert not parser.remote, f"{path} loads from the network:\n" + "\n".join(parser.remote)
+    mathjax = [s for s in parser.scripts if "mathjax" in s.lower()]
+    if 'class="math' in source:
+        assert mathjax, f"{path} has formulas but loads no MathJax"
+    for src in mathjax:
+        target = urljoin(f"http://book/{path}", urlsplit(src).path)
+        assert urlsplit(target).path.startswith("/_static/mathjax/"), (
+            f"{path}: MathJax comes from {src}, not the book's _static/mathjax"
+        )
+        assert (html_dir / urlsplit(target).path.lstrip("/")).is_file(), f"{path}: {src} missing"
+
+
+def test_stylesheets_reference_nothing_remote(html_dir):
+    remote = {}
+    for css in sorted(html_dir.rglob("*.css")):
+        found = _css_remote(css.read_text(encoding="utf-8", errors="replace"))
+        if found:
+            remote[css.relative_to(html_dir).as_posix()] = found
+    assert not remote, f"style sheets that fetch from the network: {remote}"
+
+
+# -- Every page in the browser -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", page_params(PAGES))
+def test_page_loads_offline_without_errors(visit, path):
+    load(visit, path)
+    visit.assert_clean()
+
+
+@pytest.mark.parametrize("path", page_params(PAGES))
+def test_math_is_typeset(visit, path):
+    load(visit, path)
+    page = visit.page
+    formulas = page.locator(".math").count()
+    if formulas:
+        assert page.locator("mjx-container").count() > 0, f"{path}: no formula was typeset"
+    untypeset = page.evaluate(
+        """() => [...document.querySelectorAll('.math')]
+                 .filter(e => !e.querySelector('mjx-container'))
+                 .map(e => e.textContent.trim().slice(0, 80))"""
+    )
+    assert not untypeset, f"{path}: formulas MathJax did not typeset: {untypeset}"
+    # A TeX error becomes <mjx-merror>; an undefined macro such as \\foo is drawn in red
+    # (MathJax's noundefined extension), visible only in the assistive MathML.
+    errors = page.evaluate(
+        """() => [
+             ...[...document.querySelectorAll('mjx-merror')]
+                .map(e => e.getAttribute('data-mjx-error') || e.textContent),
+             ...[...document.querySelectorAll('mjx-assistive-mml mtext[mathcolor="red"]')]
+                .map(e => e.textContent)
+                .filter(t => t.startsWith('\\\\'))
+                .map(t => 'undefined macro ' + t),
+           ]"""
+    )
+    assert not errors, f"{path}: TeX errors: {errors}"
+    # The text a reader sees, outside code (a LaTeX string in Python code is code).
+    text = page.evaluate(
+        """() => {
+             const skip = 'pre, code, script, style, textarea, mjx-container';
+             const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+             const parts = [];
+             while (walker.nextNode()) {
+               const el = walker.currentNode.parentElement;
+               if (el && !el.closest(skip) && el.checkVisibility()) {
+                 parts.push(walker.currentNode.data);
+               }
+             }
+             return parts.join(' ');
+           }"""
+    )
+    raw = [tex for tex in RAW_TEX if tex in text]
+    assert not raw, f"{path}: raw TeX left in the visible text: {raw}"
+    visit.assert_clean()
+
+
+@pytest.mark.parametrize("path", page_params(PAGES))
+def test_images_load(visit, path):
+    load(visit, path)
+    broken = visit.page.evaluate(
+        """() => [...document.images]
+                 .filter(i => !(i.naturalWidth > 0))
+                 .map(i => (i.id ? '#' + i.id + ' ' : '')
+                           + (i.getAttribute('src') || '(no src)').slice(0, 80))"""
+    )
+    assert not broken, f"{path}: images that did not load: {broken}"
+    visit.assert_clean()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])  # the theme follows the reader's system
+@pytest.mark.parametrize("path", page_params(PAGES))
+def test_no_serious_accessibility_violations(visit, path, scheme):
+    visit.page.emulate_media(color_scheme=scheme)
+    load(visit, path)
+    # Checked before axe runs: axe's own style sheet fetches are not the book's (it
+    # resolves the theme's `@import "../basic.css"` against the page, not the sheet).
+    visit.assert_clean()
+    results = Axe().run(visit.page)
+    lines = []
+    for violation in results.response["violations"]:
+        if violation["impact"] not in BLOCKING_IMPACTS:
+            continue
+        targets = [
+            " ".join(map(str, node["target"]))
+            for node in violation["nodes"]
+            if (violation["id"], " ".join(map(str, node["target"]))) not in AXE_EXCLUSIONS
+        ]
+        if targets:
+            lines.append(
+                f"{violation['id']} ({violation['impact']}): {violation['help']}\n    "
+                + "\n    ".join(targets)
+            )
+    assert not lines, f"{path} ({scheme}): axe-core found serious or critical violations:\n" + (
+        "\n".join(lines)
+    )
+
+
+# -- Navigation and search -----------------------------------------------------------------
+
+
+def test_next_and_previous_walk_the_book_in_toc_order(visit):
+    order = toc_order()
+    page = visit.page
+    visit.goto(LANDING_PAGE)  # a redirect to the root page
+    page.wait_for_url(visit.url(order[0]))
+    for path in order[1:]:
+        page.locator("a.right-next").click()
+        page.wait_for_url(visit.url(path))
+    assert page.locator("a.right-next").count() == 0, f"{order[-1]} links to a next page"
+    for path in reversed(order[:-1]):
+        page.locator("a.left-prev").click()
+        page.wait_for_url(visit.url(path))
+    assert page.locator("a.left-prev").count() == 0, f"{order[0]} links to a previous page"
+    visit.assert_clean()
+
+
+def test_search_finds_the_sigmoid_chapter(visit):
+    assert SIGMOID_CHAPTER in toc_order()
+    visit.goto(f"{SEARCH_PAGE}?q=sigmoid")
+    hit = visit.page.locator(f'#search-results ul.search a[href^="{SIGMOID_CHAPTER}"]')
+    hit.first.wait_for()
+    visit.assert_clean()
+
+
+# -- The step-through animations -------------------------------------------------------------
+
+
+def _players(visit, path):
+    load(visit, path)
+    players = visit.page.locator("div.animation")
+    assert players.count() > 0, (
+        f"{path}: no animation player (div.animation); chapters show one with "
+        "gradcheck.animation_html"
+    )
+    for i in range(players.count()):
+        player = players.nth(i)
+        frame = player.locator("img[id^='_anim_img']")
+        assert frame.count() == 1, f"{path}: player {i} has {frame.count()} frame images"
+        yield player, frame
+
+
+def _wait_for_new_frame(visit, frame, before):
+    visit.page.wait_for_function(
+        "([img, before]) => img.getAttribute('src') !== before && img.naturalWidth > 0",
+        arg=[frame.element_handle(), before],
+    )
+
+
+@pytest.mark.parametrize("path", page_params(CHAPTERS))
+def test_animation_next_frame_changes_the_picture(visit, path):
+    for player, frame in _players(visit, path):
+        player.get_by_role("button", name="First frame", exact=True).click()
+        first = frame.get_attribute("src")
+        assert first and first.startswith("data:image/"), f"{path}: no first frame"
+        player.get_by_role("button", name="Next frame", exact=True).click()
+        _wait_for_new_frame(visit, frame, first)
+    visit.assert_clean()
+
+
+@pytest.mark.parametrize("path", page_params(CHAPTERS))
+def test_animation_play_advances_frames(visit, path):
+    for player, frame in _players(visit, path):
+        player.get_by_role("button", name="First frame", exact=True).click()
+        first = frame.get_attribute("src")
+        player.get_by_role("button", name="Play", exact=True).click()
+        _wait_for_new_frame(visit, frame, first)
+        player.get_by_role("button", name="Pause", exact=True).click()
+    visit.assert_clean()
+
+
+# Draws `text` in `font` on a canvas, next to a code point no font has: the same
+# pixels mean the reader sees a missing-glyph box ("tofu") instead of an icon.
+_MISSING_GLYPHS = """(buttons) => {
+  const canvas = document.createElement('canvas');
+  canvas.width = canvas.height = 48;
+  const ctx = canvas.getContext('2d', {willReadFrequently: true});
+  const ink = (text, font) => {
+    ctx.clearRect(0, 0, 48, 48);
+    ctx.font = font;
+    ctx.textBaseline = 'top';
+    ctx.fillText(text, 4, 4);
+    return ctx.getImageData(0, 0, 48, 48).data.join();
+  };
+  const problems = [];
+  for (const button of buttons) {
+    const label = button.getAttribute('aria-label');
+    const font = getComputedStyle(button).font;
+    const tofu = ink('\\u{10FFFD}', font);
+    const text = button.textContent.trim();
+    for (const ch of text) {
+      if (ink(ch, font) === tofu) {
+        problems.push(`${label}: U+${ch.codePointAt(0).toString(16)} has no glyph in ${font}`);
+      }
+    }
+    const drawn = [...button.querySelectorAll('svg')].some(svg => {
+      const box = svg.getBBox();
+      return box.width > 0 && box.height > 0;
+    });
+    if (!text && !drawn) problems.push(`${label}: shows nothing`);
+  }
+  return problems;
+}"""
+
+
+@pytest.mark.parametrize("path", page_params(CHAPTERS))
+def test_animation_buttons_show_their_icons(visit, path):
+    for player, _ in _players(visit, path):
+        buttons = player.locator("button")
+        assert buttons.count() > 0, f"{path}: a player without buttons"
+        problems = buttons.evaluate_all(_MISSING_GLYPHS)
+        assert not problems, f"{path}: buttons a reader cannot see:\n" + "\n".join(problems)
+    visit.assert_clean()
