@@ -242,6 +242,8 @@ def test_explore_updates_the_readout_when_a_slider_moves():
     assert "<td>4.0000</td>" in table.value and "w = 1, x = 2" in table.value
     sliders[0].value, sliders[1].value = -1.0, 0.0  # dL/dw = 2 * (-1) * 0 = -0.0
     assert "<td>-0.0000</td>" not in table.value and "<td>0.0000</td>" in table.value
+    sliders[0].value, sliders[1].value = 0.5, 0.001  # dL/dw = 2 * 0.5 * 1e-6
+    assert "<td>1.000e-06</td>" in table.value
 
 
 @pytest.mark.parametrize("spec", [(0.0, 1.0), (0.0, 1.0, 5.0), "3"])
