@@ -14,7 +14,7 @@ import pytest
 import yaml
 from axe_playwright_python.sync_playwright import Axe
 
-from conftest import HTML_DIR
+from conftest import HTML_DIR, open_visit, screenshot_if_failed
 
 SOURCE_DIR = HTML_DIR.parent.parent  # _build/html -> the book's source folder
 LANDING_PAGE = "index.html"
@@ -72,6 +72,7 @@ CHAPTERS = toc_order()[1:] if (SOURCE_DIR / "_toc.yml").is_file() else []
 def load(visit, path):
     """Open `path`, then wait for MathJax to finish and every image to arrive."""
     visit.goto(path)
+    visit.path = path
     page = visit.page
     if page.locator('script[src*="mathjax"]').count():
         page.wait_for_function(
@@ -82,6 +83,26 @@ def load(visit, path):
         "() => document.querySelectorAll('img[loading=lazy]').forEach(i => i.loading = 'eager')"
     )
     page.wait_for_function("() => [...document.images].every(i => i.complete)")
+
+
+@pytest.fixture(scope="module")
+def book_page(request, browser, base_url):
+    """A page of the book (the parameter is its path), loaded once for every check on it:
+    loading a chapter and typesetting its math is most of what these tests cost."""
+    with open_visit(browser, base_url) as visit:
+        load(visit, request.param)
+        yield visit
+
+
+@pytest.fixture
+def shown(book_page, request):
+    """The loaded page; on failure a full-page screenshot goes to test-output/."""
+    yield book_page
+    screenshot_if_failed(request, book_page.page)
+
+
+def on_pages(pages):
+    return pytest.mark.parametrize("book_page", page_params(pages), indirect=True)
 
 
 # -- The built files: nothing is fetched from the network --------------------------------
@@ -173,16 +194,15 @@ def test_stylesheets_reference_nothing_remote(html_dir):
 # -- Every page in the browser -------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", page_params(PAGES))
-def test_page_loads_offline_without_errors(visit, path):
-    load(visit, path)
-    visit.assert_clean()
+@on_pages(PAGES)
+def test_page_loads_offline_without_errors(shown):
+    shown.assert_clean()
 
 
-@pytest.mark.parametrize("path", page_params(PAGES))
-def test_math_is_typeset(visit, path):
-    load(visit, path)
-    page = visit.page
+@on_pages(PAGES)
+def test_math_is_typeset(shown):
+    visit, page = shown, shown.page
+    path = visit.path
     formulas = page.locator(".math").count()
     if formulas:
         assert page.locator("mjx-container").count() > 0, f"{path}: no formula was typeset"
@@ -225,9 +245,9 @@ def test_math_is_typeset(visit, path):
     visit.assert_clean()
 
 
-@pytest.mark.parametrize("path", page_params(PAGES))
-def test_images_load(visit, path):
-    load(visit, path)
+@on_pages(PAGES)
+def test_images_load(shown):
+    visit, path = shown, shown.path
     broken = visit.page.evaluate(
         """() => [...document.images]
                  .filter(i => !(i.naturalWidth > 0))
@@ -239,12 +259,17 @@ def test_images_load(visit, path):
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])  # the theme follows the reader's system
-@pytest.mark.parametrize("path", page_params(PAGES))
-def test_no_serious_accessibility_violations(visit, path, scheme):
+@on_pages(PAGES)
+def test_no_serious_accessibility_violations(shown, scheme):
+    visit, path = shown, shown.path
     visit.page.emulate_media(color_scheme=scheme)
-    load(visit, path)
-    # Checked before axe runs: axe's own style sheet fetches are not the book's (it
-    # resolves the theme's `@import "../basic.css"` against the page, not the sheet).
+    visit.page.wait_for_function(
+        "(scheme) => document.documentElement.dataset.theme === scheme", arg=scheme
+    )
+    # The theme fades its colours from one scheme to the other: judge the end state.
+    visit.page.wait_for_function(
+        "() => document.getAnimations().every(a => a.playState !== 'running')"
+    )
     visit.assert_clean()
     results = Axe().run(visit.page)
     lines = []
@@ -296,8 +321,8 @@ def test_search_finds_the_sigmoid_chapter(visit):
 # -- The step-through animations -------------------------------------------------------------
 
 
-def _players(visit, path):
-    load(visit, path)
+def _players(visit):
+    path = visit.path
     players = visit.page.locator("div.animation")
     assert players.count() > 0, (
         f"{path}: no animation player (div.animation); chapters show one with "
@@ -317,9 +342,10 @@ def _wait_for_new_frame(visit, frame, before):
     )
 
 
-@pytest.mark.parametrize("path", page_params(CHAPTERS))
-def test_animation_next_frame_changes_the_picture(visit, path):
-    for player, frame in _players(visit, path):
+@on_pages(CHAPTERS)
+def test_animation_next_frame_changes_the_picture(shown):
+    visit, path = shown, shown.path
+    for player, frame in _players(visit):
         player.get_by_role("button", name="First frame", exact=True).click()
         first = frame.get_attribute("src")
         assert first and first.startswith("data:image/"), f"{path}: no first frame"
@@ -328,9 +354,10 @@ def test_animation_next_frame_changes_the_picture(visit, path):
     visit.assert_clean()
 
 
-@pytest.mark.parametrize("path", page_params(CHAPTERS))
-def test_animation_play_advances_frames(visit, path):
-    for player, frame in _players(visit, path):
+@on_pages(CHAPTERS)
+def test_animation_play_advances_frames(shown):
+    visit = shown
+    for player, frame in _players(visit):
         player.get_by_role("button", name="First frame", exact=True).click()
         first = frame.get_attribute("src")
         player.get_by_role("button", name="Play", exact=True).click()
@@ -373,11 +400,12 @@ _MISSING_GLYPHS = """(buttons) => {
 }"""
 
 
-@pytest.mark.parametrize("path", page_params(CHAPTERS))
-def test_animation_buttons_show_their_icons(visit, path):
-    for player, _ in _players(visit, path):
+@on_pages(CHAPTERS)
+def test_animation_buttons_show_their_icons(shown):
+    path = shown.path
+    for player, _ in _players(shown):
         buttons = player.locator("button")
         assert buttons.count() > 0, f"{path}: a player without buttons"
         problems = buttons.evaluate_all(_MISSING_GLYPHS)
         assert not problems, f"{path}: buttons a reader cannot see:\n" + "\n".join(problems)
-    visit.assert_clean()
+    shown.assert_clean()
