@@ -30,7 +30,8 @@ serve: book
 	$(BIN)/python -m http.server $(PORT) --bind 127.0.0.1 --directory _build/html
 
 # Everything CI runs: lint, the book build, then every test in parallel on two
-# workers (--dist loadscope keeps each notebook's cells on one worker).
+# workers (--dist loadscope keeps each notebook's cells, and each test module, on
+# one worker).
 test: lint book chromium
 	$(BIN)/python -m pytest -n 2 --dist loadscope
 
@@ -48,8 +49,11 @@ chromium:
 			echo "Chromium is missing. Install it with: sudo apt-get install -y chromium"; exit 1; \
 		fi; }
 
+# JupyterLab from the course's environment, on chapters/, fetching no news or updates.
 lab: $(INSTALLED)
-	$(BIN)/jupyter lab chapters/
+	$(BIN)/jupyter lab --ServerApp.root_dir=chapters --LabApp.news_url=None \
+		--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate \
+		$(if $(filter 0,$(shell id -u)),--allow-root)
 
 # Stored outputs come only from here: a fresh kernel, top to bottom, no
 # timing metadata, no widget state (nbval compares what this writes).

@@ -6,6 +6,7 @@ does). Fixtures (server, Chromium, screenshots on failure) are in conftest.py.
 """
 
 import html.parser
+import json
 import re
 from pathlib import PurePosixPath
 from urllib.parse import urljoin, urlsplit
@@ -180,6 +181,19 @@ def test_page_references_nothing_remote(html_dir, path):
             f"{path}: MathJax comes from {src}, not the book's _static/mathjax"
         )
         assert (html_dir / urlsplit(target).path.lstrip("/")).is_file(), f"{path}: {src} missing"
+
+
+@pytest.mark.parametrize("path", page_params(CHAPTERS))
+def test_chapter_offers_its_notebook_for_download(html_dir, path):
+    """The page's download button serves the chapter's .ipynb, as a notebook."""
+    source = (html_dir / path).read_text(encoding="utf-8")
+    stem = PurePosixPath(path).stem
+    links = set(re.findall(rf'href="([^"]*/{re.escape(stem)}\.ipynb)"', source))
+    assert links, f"{path}: no link to download {stem}.ipynb"
+    for link in links:
+        target = html_dir / urlsplit(urljoin(f"http://book/{path}", link)).path.lstrip("/")
+        notebook = json.loads(target.read_text(encoding="utf-8"))
+        assert notebook["nbformat"] == 4 and notebook["cells"], f"{link} is not a notebook"
 
 
 def test_stylesheets_reference_nothing_remote(html_dir):
