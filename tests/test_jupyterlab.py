@@ -45,7 +45,7 @@ import nbformat
 import pytest
 from playwright.sync_api import Page
 
-from conftest import OUTPUT_DIR
+from conftest import OUTPUT_DIR, screenshot_if_failed
 
 REPO = Path(__file__).resolve().parent.parent
 CHAPTERS = REPO / "chapters"
@@ -284,12 +284,13 @@ def lab_context(browser):
 
 
 @pytest.fixture
-def tab(lab_context, lab):
+def tab(lab_context, lab, request):
     """A fresh page that notes every request leaving the machine.
 
     Chromium resolves no host but 127.0.0.1 (conftest.CHROMIUM_ARGS), so such a request
     fails; it is noted here. (Routing requests through Playwright instead would switch
-    off the HTTP cache and reload JupyterLab's assets for every test.)
+    off the HTTP cache and reload JupyterLab's assets for every test.) On failure a
+    full-page screenshot goes to test-output/.
     """
     opened = Tab(lab_context.new_page())
     opened.page.on(
@@ -301,24 +302,10 @@ def tab(lab_context, lab):
     )
     try:
         yield opened
+        screenshot_if_failed(request, opened.page)
     finally:
         opened.page.close()
         lab.shut_down_kernels()
-
-
-class screenshot_on_failure:
-    """Save a full-page screenshot to test-output/<name>.png if the block fails."""
-
-    def __init__(self, page: Page, name: str):
-        self.page, self.name = page, name
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, kind, error, traceback):
-        if kind is not None and issubclass(kind, Exception):
-            OUTPUT_DIR.mkdir(exist_ok=True)
-            self.page.screenshot(path=OUTPUT_DIR / f"{self.name}.png", full_page=True)
 
 
 # ------------------------------------------------------------------- the UI, driven
@@ -492,13 +479,12 @@ CHAPTER_NOTEBOOKS = sorted(path.name for path in CHAPTERS.glob("*.ipynb"))
 @pytest.mark.parametrize("name", CHAPTER_NOTEBOOKS or [None], ids=lambda name: str(name))
 def test_chapter_runs_clean_in_jupyterlab(tab, lab, name):
     assert name is not None, f"no notebooks found in {CHAPTERS}"
-    with screenshot_on_failure(tab.page, f"jupyterlab-{Path(name).stem}"):
-        run = run_in_lab(tab, lab, name)
-        assert run.on_page == [], "\n".join(run.on_page)
-        assert run.in_file == [], "\n".join(run.in_file)
-        # A fresh kernel, top to bottom: 1, 2, 3, ...
-        counts = run.state.prompts
-        assert counts == [f"[{n}]:" for n in range(1, len(counts) + 1)]
+    run = run_in_lab(tab, lab, name)
+    assert run.on_page == [], "\n".join(run.on_page)
+    assert run.in_file == [], "\n".join(run.in_file)
+    # A fresh kernel, top to bottom: 1, 2, 3, ...
+    counts = run.state.prompts
+    assert counts == [f"[{n}]:" for n in range(1, len(counts) + 1)]
 
 
 def page_config(lab: Lab) -> dict:
@@ -533,13 +519,12 @@ def test_clean_notebook_passes_and_myst_renders(tab, lab):
         code("import torch\nprint(torch.__version__)"),
         code("import warnings\nwarnings.warn('only a warning')\n2 + 2"),
     ])  # fmt: skip
-    with screenshot_on_failure(tab.page, "jupyterlab-scratch-clean"):
-        run = run_in_lab(tab, lab, name)
-        assert (run.on_page, run.in_file) == ([], [])
-        assert run.state.prompts == ["[1]:", "[2]:"]
-        assert any("only a warning" in text for text in run.state.code_cells[1].stderr)
-        admonition = tab.page.locator(".jp-MarkdownCell .myst .myst-admonition-note")
-        assert admonition.inner_text().strip().endswith("Rendered by MyST.")
+    run = run_in_lab(tab, lab, name)
+    assert (run.on_page, run.in_file) == ([], [])
+    assert run.state.prompts == ["[1]:", "[2]:"]
+    assert any("only a warning" in text for text in run.state.code_cells[1].stderr)
+    admonition = tab.page.locator(".jp-MarkdownCell .myst .myst-admonition-note")
+    assert admonition.inner_text().strip().endswith("Rendered by MyST.")
 
 
 @pytest.mark.parametrize(
@@ -554,12 +539,11 @@ def test_errors_and_unfinished_cells_are_reported(tab, lab, failing, unfinished)
     code = nbformat.v4.new_code_cell
     cells = [code("x = 1"), code(failing)] + ([code("y = 2")] if unfinished else [])
     name = write_scratch(lab, f"scratch_failing_{len(cells)}.ipynb", cells)
-    with screenshot_on_failure(tab.page, f"jupyterlab-scratch-failing-{len(cells)}"):
-        run = run_in_lab(tab, lab, name)
-        assert any(p.startswith("cell 2: error output") for p in run.on_page), run.on_page
-        assert any(p.startswith("cell 2: ") and "Error" in p for p in run.in_file), run.in_file
-        unrun = [p for p in run.on_page if "no execution count" in p]
-        assert unrun == (["cell 3: no execution count (prompt '[ ]:')"] if unfinished else [])
+    run = run_in_lab(tab, lab, name)
+    assert any(p.startswith("cell 2: error output") for p in run.on_page), run.on_page
+    assert any(p.startswith("cell 2: ") and "Error" in p for p in run.in_file), run.in_file
+    unrun = [p for p in run.on_page if "no execution count" in p]
+    assert unrun == (["cell 3: no execution count (prompt '[ ]:')"] if unfinished else [])
 
 
 def test_a_cell_that_never_finishes_is_reported(tab, lab):
@@ -567,12 +551,11 @@ def test_a_cell_that_never_finishes_is_reported(tab, lab):
     name = write_scratch(
         lab, "scratch_hangs.ipynb", [code("x = 1"), code("import time\ntime.sleep(600)")]
     )
-    with screenshot_on_failure(tab.page, "jupyterlab-scratch-hangs"):
-        open_notebook(tab.page, lab, name)
-        with pytest.raises(AssertionError, match="timed out"):
-            run_all_cells(tab.page, timeout=2)
-        still_running = problems_on_page(read_state(tab.page))
-        assert still_running == ["cell 2: no execution count (prompt '[*]:')"]
+    open_notebook(tab.page, lab, name)
+    with pytest.raises(AssertionError, match="timed out"):
+        run_all_cells(tab.page, timeout=2)
+    still_running = problems_on_page(read_state(tab.page))
+    assert still_running == ["cell 2: no execution count (prompt '[*]:')"]
 
 
 def test_a_request_off_the_machine_is_caught(tab, lab):
