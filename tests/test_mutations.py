@@ -23,25 +23,28 @@ from matplotlib import pyplot as plt
 
 CHAPTERS = Path(__file__).resolve().parent.parent / "chapters"
 
+# Every chapter defines d_mse, the derivative of the squared error, the same way.
+D_MSE_MUTANTS = {
+    "sign flipped in d_mse": [("return -2 * (y - y_hat)", "return 2 * (y - y_hat)")],
+    "factor 2 dropped in d_mse": [("return -2 * (y - y_hat)", "return -(y - y_hat)")],
+}
+
 # chapter -> {mutant: [(correct text, wrong text), ...]}
 MUTANTS = {
     "01_single_value": {
-        "sign flipped in d_mse": [("return -2 * (y - y_hat)", "return 2 * (y - y_hat)")],
-        "factor 2 dropped in d_mse": [("return -2 * (y - y_hat)", "return -(y - y_hat)")],
+        **D_MSE_MUTANTS,
         "inner derivative x dropped": [("return d_mse(y, w * x) * x", "return d_mse(y, w * x)")],
         "mean not divided by N": [
             ("return d_sum_loss(w, x, y) / x.numel()", "return d_sum_loss(w, x, y)")
         ],
     },
     "02_matrix": {
-        "sign flipped in d_mse": [("return -2 * (y - y_hat)", "return 2 * (y - y_hat)")],
-        "factor 2 dropped in d_mse": [("return -2 * (y - y_hat)", "return -(y - y_hat)")],
+        **D_MSE_MUTANTS,
         "dL/dW: transpose swapped": [("return x.T @ dL_dz", "return dL_dz.T @ x")],
         "dL/dX: transpose on the wrong factor": [("return dL_dz @ w.T", "return dL_dz.T @ w.T")],
     },
     "03_activation": {
-        "sign flipped in d_mse": [("return -2 * (y - y_hat)", "return 2 * (y - y_hat)")],
-        "factor 2 dropped in d_mse": [("return -2 * (y - y_hat)", "return -(y - y_hat)")],
+        **D_MSE_MUTANTS,
         "sigma' replaced by sigma": [
             ("return sigmoid(s) * (1 - sigmoid(s))", "return sigmoid(s)")
         ],
