@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass, field
 
 import torch
+from matplotlib.layout_engine import PlaceHolderLayoutEngine
 
 __all__ = [
     "Exercise",
@@ -106,6 +107,9 @@ def animation_html(animation, name, alt):
     - the random player id becomes ``name``;
     - the frame gets ``alt`` as its text, the slider a label;
     - the Font Awesome icons, which come from a CDN, become inline SVG shapes.
+
+    A layout fixed once with ``fig.tight_layout()`` is kept as it is: left in
+    place, matplotlib would lay out (and so draw) every frame twice.
     """
     if not (isinstance(name, str) and re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name)):
         raise ValueError(
@@ -113,6 +117,9 @@ def animation_html(animation, name, alt):
         )
     if not (isinstance(alt, str) and alt.strip()):
         raise ValueError("animation_html: alt must describe the animation in words")
+    fig = animation._fig  # matplotlib offers no public way back to the figure
+    if isinstance(fig.get_layout_engine(), PlaceHolderLayoutEngine):
+        fig.set_layout_engine(None)
     html = animation.to_jshtml(default_mode="once")
     ids = set(_PLAYER_ID.findall(html))
     if len(ids) != 1:

@@ -76,6 +76,16 @@ def test_animation_html_is_stable_self_contained_and_labelled():
     assert "animdemo.next_frame()" in first
 
 
+def test_animation_html_draws_each_frame_once_after_tight_layout():
+    animation = small_animation()
+    fig = animation._fig
+    fig.tight_layout()
+    draws = []
+    fig.canvas.mpl_connect("draw_event", draws.append)
+    animation_html(animation, "demo", alt="a line rising")
+    assert len(draws) == 3, f"3 frames, {len(draws)} draws"
+
+
 @pytest.mark.parametrize(
     "name, alt, message",
     [("two words", "alt", "name must be letters"), ("ok", " ", "alt must describe")],
