@@ -220,3 +220,18 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_line(
             f"kill rate: {killed}/{len(outcomes)} ({100 * killed / len(outcomes):.0f}%)"
         )
+
+
+# The two slowest modules, about a minute each of a real browser waiting on a real
+# page. `make test` hands out whole modules in collection order
+# (--dist loadscope --no-loadscope-reorder), so these go first, one per worker,
+# and the short ones (the checker, the mutants) fill in beside them.
+SLOW_FIRST = ("tests/test_jupyterlab.py", "tests/test_browser.py")
+
+
+def pytest_collection_modifyitems(items):
+    def rank(item):
+        path = item.nodeid.split("::")[0]
+        return SLOW_FIRST.index(path) if path in SLOW_FIRST else len(SLOW_FIRST)
+
+    items.sort(key=rank)
