@@ -36,7 +36,7 @@ test: lint book chromium nbval
 	$(BIN)/python -m pytest -n 2 tests
 
 # The chapters alone, each run top to bottom by nbval against its stored outputs
-# (about 8 s). Three workers on two cores run the three notebooks side by side:
+# (about 7 s). Three workers on two cores run the three notebooks side by side:
 # a kernel spends part of every cell waiting on nbval's round trip.
 nbval: $(INSTALLED)
 	$(BIN)/python -m pytest -n 3 chapters
