@@ -70,7 +70,7 @@ def main():
     runs = {name: [] for name in measures}
     for round_ in range(args.runs):
         for name, measure in measures.items():
-            if name != "make test" or round_ < 3:  # about 100 s each: three runs
+            if name != "make test" or round_ < 3:  # about 90 s each: three runs
                 runs[name].append(measure())
     medians = {}
     for name, seconds in runs.items():
