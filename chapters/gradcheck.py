@@ -402,12 +402,12 @@ def explore(readout, **sliders):
         )
         for key, (low, high, start) in sliders.items()
     }
-    start = {key: control.value for key, control in controls.items()}
-    output = ipywidgets.HTML(table(start))
+    initial = table({key: control.value for key, control in controls.items()})
+    output = ipywidgets.HTML(initial)
 
     def update(_change):
         output.value = table({key: control.value for key, control in controls.items()})
 
     for control in controls.values():
         control.observe(update, names="value")
-    return _Explorer(ipywidgets.VBox([*controls.values(), output]), table(start))
+    return _Explorer(ipywidgets.VBox([*controls.values(), output]), initial)
