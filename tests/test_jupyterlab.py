@@ -116,12 +116,15 @@ class Lab:
     def base(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def api(self, path: str, method: str = "GET"):
+    def fetch(self, path: str, method: str = "GET") -> bytes:
         request = urllib.request.Request(
             self.base + path, method=method, headers={"Authorization": f"token {self.token}"}
         )
         with urllib.request.urlopen(request, timeout=10) as response:
-            body = response.read()
+            return response.read()
+
+    def api(self, path: str, method: str = "GET"):
+        body = self.fetch(path, method)
         return json.loads(body) if body else None
 
     def notebook_url(self, name: str, workspace: str) -> str:
@@ -489,11 +492,7 @@ def test_chapter_runs_clean_in_jupyterlab(tab, lab, name):
 
 def page_config(lab: Lab) -> dict:
     """The settings the server hands to the JupyterLab page (embedded in /lab)."""
-    request = urllib.request.Request(
-        lab.base + "/lab", headers={"Authorization": f"token {lab.token}"}
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        html = response.read().decode()
+    html = lab.fetch("/lab").decode()
     data = re.search(
         r'<script id="jupyter-config-data" type="application/json">(.*?)</script>', html, re.S
     )
