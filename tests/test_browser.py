@@ -340,7 +340,7 @@ def _players(visit):
     players = visit.page.locator("div.animation")
     assert players.count() > 0, (
         f"{path}: no animation player (div.animation); chapters show one with "
-        "gradcheck.animation_html"
+        "animations.animation_html"
     )
     for i in range(players.count()):
         player = players.nth(i)

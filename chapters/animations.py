@@ -1,0 +1,80 @@
+"""A matplotlib animation as a self-contained HTML player.
+
+The player works in a static page with no kernel and no network, reads well with
+a screen reader, and is the same on every run, so nbval can compare it.
+Importing it has no side effects.
+"""
+
+import html as html_escape
+import re
+
+from matplotlib.layout_engine import PlaceHolderLayoutEngine
+
+__all__ = ["animation_html"]
+
+_PLAYER_ID = re.compile(r'id="_anim_img([0-9a-f]{32})"')
+_FONT_AWESOME_LINK = re.compile(r"<link[^>]*font-awesome[^>]*>")
+# matplotlib's player draws its buttons with Font Awesome, fetched from a CDN.
+# Small inline SVG shapes need no network and no font (the buttons keep their
+# aria-labels, so screen readers still read "Play", "Next frame", ...).
+_LEFT, _RIGHT = "<polygon points='13,3 5,8 13,13'/>", "<polygon points='3,3 11,8 3,13'/>"
+_BAR = "<rect x='{}' y='{}' width='{}' height='{}'/>".format
+_BUTTON_SHAPES = {
+    "fa-minus": _BAR(3, 7, 10, 2),
+    "fa-fast-backward": _BAR(1, 3, 2, 10)
+    + "<polygon points='9,3 3,8 9,13'/><polygon points='15,3 9,8 15,13'/>",
+    "fa-step-backward": _BAR(3, 3, 2, 10) + _LEFT,
+    "fa-play fa-flip-horizontal": _LEFT,
+    "fa-pause": _BAR(4, 3, 3, 10) + _BAR(9, 3, 3, 10),
+    "fa-play": _RIGHT,
+    "fa-step-forward": _RIGHT + _BAR(11, 3, 2, 10),
+    "fa-fast-forward": "<polygon points='1,3 7,8 1,13'/><polygon points='7,3 13,8 7,13'/>"
+    + _BAR(13, 3, 2, 10),
+    "fa-plus": _BAR(3, 7, 10, 2) + _BAR(7, 3, 2, 10),
+}
+
+
+def animation_html(animation, name, alt):
+    """Return ``animation`` as HTML that plays in a static page.
+
+    matplotlib's ``to_jshtml`` embeds every frame and the player's script in
+    the page itself (no kernel needed). Three things are changed so that the
+    page works offline, reads well with a screen reader, and is the same on
+    every run (nbval compares stored outputs):
+
+    - the random player id becomes ``name``;
+    - the frame gets ``alt`` as its text, the slider a label;
+    - the Font Awesome icons, which come from a CDN, become inline SVG shapes.
+
+    A layout fixed once with ``fig.tight_layout()`` is kept as it is: left in
+    place, matplotlib would lay out (and so draw) every frame twice.
+    """
+    if not (isinstance(name, str) and re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name)):
+        raise ValueError(
+            f"animation_html: name must be letters, digits and underscores, got {name!r}"
+        )
+    if not (isinstance(alt, str) and alt.strip()):
+        raise ValueError("animation_html: alt must describe the animation in words")
+    fig = animation._fig  # matplotlib offers no public way back to the figure
+    if isinstance(fig.get_layout_engine(), PlaceHolderLayoutEngine):
+        fig.set_layout_engine(None)
+    html = animation.to_jshtml(default_mode="once")
+    ids = set(_PLAYER_ID.findall(html))
+    if len(ids) != 1:
+        raise RuntimeError(
+            f"animation_html: expected one player in matplotlib's HTML, found {len(ids)}"
+        )
+    html = html.replace(ids.pop(), name)
+    html = _FONT_AWESOME_LINK.sub("", html)
+    for icon, shape in _BUTTON_SHAPES.items():
+        svg = "<svg viewBox='0 0 16 16' width='14' height='14' fill='currentColor'"
+        svg += f" aria-hidden='true'>{shape}</svg>"
+        html = html.replace(f'<i class="fa {icon}"></i>', svg)
+    alt_text = html_escape.escape(alt, quote=True)
+    html = html.replace(
+        f'<img id="_anim_img{name}">', f'<img id="_anim_img{name}" alt="{alt_text}">'
+    )
+    return html.replace(
+        f'<input id="_anim_slider{name}"',
+        f'<input id="_anim_slider{name}" aria-label="Frame"',
+    )

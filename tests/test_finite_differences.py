@@ -1,0 +1,34 @@
+"""Unit tests for chapters/finite_differences.py: central differences and bad input."""
+
+import pytest
+import torch
+
+from finite_differences import numerical_gradient
+
+
+def test_numerical_gradient_matches_a_known_derivative():
+    x = torch.tensor([[1.0, -2.0], [0.5, 3.0]])
+    grad = numerical_gradient(lambda v: (v**3).sum(), x)
+    assert grad.dtype == torch.float64 and grad.shape == x.shape
+    torch.testing.assert_close(grad, 3 * x.double() ** 2, rtol=1e-7, atol=1e-7)
+
+
+def test_numerical_gradient_leaves_its_input_alone():
+    x = torch.tensor([1.0, 2.0], dtype=torch.float64)
+    numerical_gradient(lambda v: (v**2).sum(), x)
+    assert x.tolist() == [1.0, 2.0]
+
+
+@pytest.mark.parametrize(
+    "f, x, message",
+    [
+        (lambda v: v.sum(), [1.0, 2.0], "x must be a torch.Tensor, got list"),
+        ("not a function", torch.ones(2), "f must be a function, got str"),
+        (lambda v: v.sum(), torch.ones(2, dtype=torch.int64), "finite floating-point"),
+        (lambda v: v.sum(), torch.tensor([1.0, float("nan")]), "finite floating-point"),
+        (lambda v: v**2, torch.ones(2), r"got a tensor of shape \(2,\); did you forget .sum\(\)"),
+    ],
+)
+def test_numerical_gradient_explains_bad_input(f, x, message):
+    with pytest.raises((TypeError, ValueError), match=message):
+        numerical_gradient(f, x)
