@@ -17,6 +17,7 @@ def numerical_gradient(f, x, eps=1e-6):
 
     ``f`` takes a tensor shaped like ``x`` and returns a one-element tensor
     (or a Python number). The result has the shape of ``x``, in float64.
+    ``x`` itself is never written to: the nudges go into a copy of it.
     """
     if not callable(f):
         raise TypeError(f"numerical_gradient: f must be a function, got {type(f).__name__}")
@@ -24,7 +25,7 @@ def numerical_gradient(f, x, eps=1e-6):
         raise TypeError(f"numerical_gradient: x must be a torch.Tensor, got {type(x).__name__}")
     if not (x.is_floating_point() and torch.isfinite(x).all()):
         raise ValueError(f"numerical_gradient: x must hold finite floating-point numbers, got {x}")
-    x = x.detach().to(torch.float64)
+    x = x.detach().to(torch.float64, copy=True).contiguous()
     grad = torch.zeros_like(x)
     flat_x, flat_grad = x.view(-1), grad.view(-1)
     for i in range(flat_x.numel()):

@@ -144,3 +144,35 @@ def test_notebook_metadata_holds_no_timing_or_widget_state(path):
         assert "execution" not in cell.get("metadata", {}), (
             f"{path.name}: a cell stores execution timestamps; run `make execute`"
         )
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_exercises_keep_their_answers_behind_a_click(path):
+    """In the book and in JupyterLab: the set-up cell (its hint), the reference solution
+    (code and output, one toggle) and the discussion after it are all collapsed."""
+    cells = json.loads(path.read_text())["cells"]
+    sources = ["".join(cell["source"]) for cell in cells]
+    solutions = [i for i, source in enumerate(sources) if "must_pass=True" in source]
+    assert len(solutions) >= 3, f"{path.name}: fewer than 3 reference solutions"
+    for i in solutions:
+        metadata = cells[i]["metadata"]
+        assert metadata.get("tags") == ["hide-cell"], f"{path.name} cell {i}: not hide-cell"
+        assert metadata.get("jupyter") == {"source_hidden": True, "outputs_hidden": True}
+        assert cells[i + 1]["cell_type"] == "markdown"
+        assert sources[i + 1].startswith(":::{dropdown} After you have solved it\n"), (
+            f"{path.name} cell {i + 1}: the discussion after a solution must be collapsed"
+        )
+    setups = [i for i, source in enumerate(sources) if re.search(r"= Exercise\(", source)]
+    assert len(setups) == len(solutions), f"{path.name}: an exercise without a solution"
+    for i in setups:
+        assert cells[i]["metadata"].get("tags") == ["hide-input"], f"{path.name} cell {i}"
+        assert cells[i]["metadata"].get("jupyter") == {"source_hidden": True}
+    checks = [
+        cell
+        for cell, source in zip(cells, sources, strict=True)
+        if source.startswith("check_gradient(") and "must_pass" not in source
+    ]
+    assert len(checks) == len(solutions), f"{path.name}: an exercise without a learner's check"
+    for cell in checks:
+        said = "".join(cell["outputs"][0]["data"]["text/plain"])
+        assert "not attempted yet. To try it, run this chapter in JupyterLab" in said, said

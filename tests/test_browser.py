@@ -423,3 +423,38 @@ def test_animation_buttons_show_their_icons(shown):
         problems = buttons.evaluate_all(_MISSING_GLYPHS)
         assert not problems, f"{path}: buttons a reader cannot see:\n" + "\n".join(problems)
     shown.assert_clean()
+
+
+# -- Exercises: no answer in view without a click -------------------------------------------
+
+IN_VIEW = """(needle) => {
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    const found = [];
+    while (walker.nextNode()) {
+      const node = walker.currentNode;
+      if (node.data.includes(needle) && node.parentElement.checkVisibility()) {
+        found.push(node.data.trim().slice(0, 80));
+      }
+    }
+    return found;
+  }"""
+
+
+@on_pages(CHAPTERS)
+def test_exercises_show_no_answer_until_clicked(shown):
+    page, path = shown.page, shown.path
+    solutions = page.get_by_text("Show the reference solution")
+    assert solutions.count() >= 3, f"{path}: fewer than 3 collapsed reference solutions"
+    # Code is highlighted token by token: "batched" is a keyword of every exercise's
+    # (collapsed) set-up cell, "must_pass" a keyword of every reference solution.
+    for needle in ("the reference solution matches autograd", "batched", "must_pass"):
+        assert not page.evaluate(IN_VIEW, needle), f"{path}: {needle!r} is in view"
+    discussions = page.locator("details", has_text="After you have solved it")
+    assert discussions.count() >= 3, f"{path}: fewer than 3 'After you have solved it' toggles"
+    assert not any(d.get_attribute("open") is not None for d in discussions.all())
+    solutions.first.click()
+    page.wait_for_function(
+        f"() => ({IN_VIEW})('the reference solution matches autograd').length === 1"
+    )
+    assert page.evaluate(IN_VIEW, "must_pass"), f"{path}: the solution's code stays hidden"
+    shown.assert_clean()

@@ -1,33 +1,59 @@
-"""Unit tests for chapters/exercises.py: right answers, wrong answers, bad input."""
+"""Unit tests for chapters/exercises.py: right answers, wrong answers, bad input.
+
+tests/test_exercise_slips.py checks the same checker on every exercise of the
+chapters; this file pins its behaviour on small exercises made here.
+"""
 
 import re
 
+import numpy as np
 import pytest
 import torch
 
+import exercises
 from exercises import Exercise, check_gradient
+from finite_differences import numerical_gradient
+
+
+def mean_loss(w, x, y):
+    return ((y - w * x) ** 2).mean()
+
 
 MEAN = Exercise(
     name="Mean squared error",
-    loss=lambda w, x, y: ((y - w * x) ** 2).mean(),
+    loss=mean_loss,
     wrt="w",
+    batched=("x", "y"),
     cases=[
-        {"w": [3.0], "x": [2.0, 1.0, -1.0], "y": [2.0, 0.5, 1.0]},
-        {"w": [-0.5], "x": [0.3, 2.0, 4.0], "y": [1.0, -1.0, 2.0]},
+        {"w": [3.0], "x": [1.5], "y": [0.5]},
+        {"w": [3.0], "x": [2.5, 1.0, -1.0], "y": [2.0, 0.5, 1.0]},
+        {"w": [-0.5], "x": [0.3, 3.0, 4.0, -1.5, 0.7], "y": [1.0, -1.0, 2.0, 0.1, 0.2]},
     ],
 )
 MATMUL = Exercise(
     name="Matrix product",
     loss=lambda x, w, y: ((y - x @ w) ** 2).sum(),
     wrt="w",
-    cases=[{"x": [[2.0], [1.0]], "w": [[3.0, 1.0]], "y": [[5.0, 2.0], [2.5, 2.0]]}],
+    batched=("x", "y"),
+    cases=[
+        {"x": [[2.0], [1.0]], "w": [[3.0, 1.0]], "y": [[5.0, 2.0], [2.5, 2.0]]},
+        {
+            "x": [[1.0, -2.0, 0.5], [0.3, 1.0, 2.0], [-1.0, 0.7, 1.5]],
+            "w": [[0.2, -1.0, 0.4], [1.5, 0.3, -0.7], [0.1, 0.9, 2.0]],
+            "y": [[1.0, 0.0, 2.0], [-1.0, 0.5, 0.3], [0.2, 0.4, -0.6]],
+        },
+    ],
     hint="dL/dW = X^T dL/dZ",
 )
 BIAS = Exercise(
     name="Bias",
     loss=lambda x, b, y: ((y - (x + b)) ** 2).sum(),
     wrt="b",
-    cases=[{"x": [[1.0, 2.0], [3.0, 4.0], [0.0, 1.0]], "b": [[0.5, -0.5]], "y": torch.ones(3, 2)}],
+    batched=("x", "y"),
+    cases=[
+        {"x": [[1.0, 2.0], [3.0, 4.0], [0.0, 1.0]], "b": [[0.5, -0.5]], "y": torch.ones(3, 2)},
+        {"x": [[1.5, -2.0]], "b": [[0.25, 1.0]], "y": [[0.0, 3.0]]},
+    ],
 )
 
 
@@ -35,74 +61,269 @@ def right_mean(w, x, y):
     return (-2 * (y - w * x) * x).mean(dim=0, keepdim=True)
 
 
+def right_matmul(x, w, y):
+    return x.T @ (-2 * (y - x @ w))
+
+
+def right_bias(x, b, y):
+    return (-2 * (y - (x + b))).sum(dim=0, keepdim=True)
+
+
 def test_a_correct_answer_passes():
     verdict = check_gradient(MEAN, right_mean)
     assert verdict
-    assert repr(verdict).startswith("Mean squared error: correct.")
-    assert "on all 2 cases" in repr(verdict)
+    assert repr(verdict) == (
+        "Mean squared error: correct. Your gradient matches autograd on all 3 cases."
+    )
+    assert verdict.slips == ()
 
 
 def test_must_pass_turns_a_wrong_answer_into_an_assertion_error():
-    assert check_gradient(MEAN, right_mean, must_pass=True)
+    verdict = check_gradient(MEAN, right_mean, must_pass=True)
+    assert verdict and "the reference solution matches autograd on all 3 cases" in repr(verdict)
+    assert "correct" not in repr(verdict), "a reference's output must not read as a grade"
     with pytest.raises(AssertionError, match="wrong sign"):
         check_gradient(MEAN, lambda w, x, y: -right_mean(w, x, y), must_pass=True)
 
 
+# --- The tolerance ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "relative, passes", [(1e-4, False), (1e-5, False), (1e-8, True), (1e-10, True)]
+)
+def test_the_tolerance_is_tight_enough_and_no_tighter(relative, passes):
+    verdict = check_gradient(MATMUL, lambda x, w, y: right_matmul(x, w, y) * (1 + relative))
+    assert bool(verdict) is passes, repr(verdict)
+
+
+def test_the_tolerance_is_stated_for_float64():
+    assert (exercises.RTOL, exercises.ATOL) == (1e-6, 1e-8)
+
+
+# --- Slips -------------------------------------------------------------------------------------
+
+WRONG_ANSWERS = {
+    "sign flipped": (MEAN, lambda w, x, y: -right_mean(w, x, y), "sign"),
+    "factor 2 dropped": (MEAN, lambda w, x, y: right_mean(w, x, y) / 2, "half"),
+    "factor 2 twice": (MEAN, lambda w, x, y: right_mean(w, x, y) * 2, "twice"),
+    "sum, not mean": (MEAN, lambda w, x, y: right_mean(w, x, y) * x.numel(), "times N"),
+    "mean, not sum": (MATMUL, lambda x, w, y: right_matmul(x, w, y) / x.shape[0], "divided by N"),
+    "transposed": (MATMUL, lambda x, w, y: right_matmul(x, w, y).T, "transpose"),
+    "bias not summed": (BIAS, lambda x, b, y: -2 * (y - (x + b)), "batch sum"),
+    "sum without keepdim": (BIAS, lambda x, b, y: right_bias(x, b, y)[0], "keepdim"),
+    "(N,) against (1,)": (MEAN, lambda w, x, y: -2 * (y - w * x) * x / x.numel(), "batch sum"),
+    "input factor x dropped": (
+        MEAN,
+        lambda w, x, y: (-2 * (y - w * x)).mean(dim=0, keepdim=True),
+        "input factor",
+    ),
+}
+
+
+@pytest.mark.parametrize("exercise, answer, slip", WRONG_ANSWERS.values(), ids=WRONG_ANSWERS)
+def test_a_wrong_answer_gets_the_one_slip_that_explains_every_case(exercise, answer, slip):
+    verdict = check_gradient(exercise, answer)
+    assert not verdict
+    assert verdict.slips == (slip,), repr(verdict)
+    assert "Diagnosis: " in repr(verdict) and "Hint" not in repr(verdict)
+
+
+def test_the_diagnosis_reads_as_words():
+    twice = check_gradient(MEAN, lambda w, x, y: right_mean(w, x, y) * 2)
+    assert "twice autograd's on every case: is a factor 2 counted twice?" in repr(twice)
+    keepdim = check_gradient(BIAS, lambda x, b, y: right_bias(x, b, y)[0])
+    assert "`.sum(dim=0, keepdim=True)`" in repr(keepdim)
+    assert "expected a gradient of shape (1, 2) for b, got (2,)" in repr(keepdim)
+
+
+def test_slips_that_cannot_be_told_apart_are_both_named():
+    only_two = Exercise(
+        name="Two samples",
+        loss=lambda w, x, y: ((y - w * x) ** 2).sum(),
+        wrt="w",
+        batched=("x", "y"),
+        cases=[{"w": [3.0], "x": [1.5, -1.0], "y": [0.5, 2.0]}],
+    )
+    verdict = check_gradient(only_two, lambda w, x, y: (-2 * (y - w * x) * x).mean().reshape(1))
+    assert set(verdict.slips) == {"half", "divided by N"}
+    assert "These slips fit every case alike" in repr(verdict)
+
+
+def test_a_wrong_answer_no_slip_explains_gets_the_exercise_hint():
+    verdict = check_gradient(MATMUL, lambda x, w, y: right_matmul(x, w, y) + 1)
+    assert verdict.slips == ()
+    assert repr(verdict).endswith("\nHint: dL/dW = X^T dL/dZ")
+    assert "Diagnosis" not in repr(verdict)
+
+
+def test_a_wrong_answer_with_no_slip_and_no_hint_says_where_it_is_wrong():
+    verdict = check_gradient(MEAN, lambda w, x, y: right_mean(w, x, y) + 0.25)
+    assert not verdict and verdict.slips == ()
+    assert repr(verdict) == (
+        "Mean squared error: not yet. On case 1 of 3 (w=[3.0], x=[1.5], y=[0.5]), the "
+        "largest error is 0.25 at index (0,): expected 12, got 12.25. "
+        "It is wrong on 3 of the 3 cases."
+    )
+
+
+def test_the_report_of_a_wrong_answer_names_the_first_case_it_fails():
+    def right_on_one_sample(w, x, y):
+        return right_mean(w, x, y) if x.numel() == 1 else torch.full_like(w, 0.5)
+
+    verdict = check_gradient(MEAN, right_on_one_sample)
+    message = repr(verdict)
+    assert "On case 2 of 3 (w=[3.0], x=[2.5, 1.0, -1.0], y=[2.0, 0.5, 1.0])" in message
+    assert "expected 13.5, got 0.5" in message
+    assert "It is wrong on 2 of the 3 cases." in message
+
+
+def test_a_wrong_shape_says_what_shape_a_gradient_has():
+    verdict = check_gradient(MATMUL, lambda x, w, y: torch.zeros(1, 3, dtype=torch.float64))
+    assert "expected a gradient of shape (1, 2) for w, got (1, 3)" in repr(verdict)
+    assert "a gradient has the shape of what it is taken with respect to" in repr(verdict)
+
+
+# --- The hand, not autograd --------------------------------------------------------------------
+
+
+def uses_backward(w, x, y):
+    w.requires_grad_()
+    mean_loss(w, x, y).backward()
+    return w.grad
+
+
+def uses_autograd_grad(w, x, y):
+    w.requires_grad_()
+    return torch.autograd.grad(((y - w * x) ** 2).mean(), w)[0]
+
+
+def uses_enable_grad_and_backward(w, x, y):
+    with torch.enable_grad():
+        w.requires_grad_()
+        ((y - w * x) ** 2).mean().backward()
+    return w.grad
+
+
+def uses_the_exercise_loss(w, x, y):
+    return numerical_gradient(lambda v: MEAN.loss(v, x, y), w)
+
+
+def uses_finite_differences(w, x, y):
+    return numerical_gradient(lambda v: ((y - v * x) ** 2).mean(), w)
+
+
+def uses_torch_func(w, x, y):
+    return torch.func.grad(lambda v: ((y - v * x) ** 2).mean())(w)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        uses_backward,
+        uses_autograd_grad,
+        uses_enable_grad_and_backward,
+        uses_the_exercise_loss,
+        uses_finite_differences,
+        uses_torch_func,
+    ],
+)
+def test_an_answer_that_lets_the_computer_differentiate_is_told_to_do_it_by_hand(answer):
+    verdict = check_gradient(MEAN, answer)
+    assert not verdict and verdict.slips == ("autograd",), repr(verdict)
+    assert "asks for the derivative by hand" in repr(verdict)
+    assert torch.is_grad_enabled()
+
+
+def test_an_answer_that_turns_autograd_off_cannot_break_the_next_check():
+    def turns_autograd_off(w, x, y):
+        torch.set_grad_enabled(False)
+        torch.set_default_dtype(torch.float32)
+        torch.manual_seed(123)
+        return right_mean(w, x, y)
+
+    state = torch.random.get_rng_state()
+    assert check_gradient(MEAN, turns_autograd_off)
+    assert torch.is_grad_enabled()
+    assert torch.get_default_dtype() is torch.float32, "the default dtype is restored"
+    assert torch.equal(torch.random.get_rng_state(), state)
+    assert check_gradient(MEAN, right_mean, must_pass=True)
+
+
+def test_an_answer_that_changes_its_inputs_in_place_changes_nothing_else():
+    def spoils_its_inputs(w, x, y):
+        answer = right_mean(w, x, y)
+        for value in (w, x, y):
+            value.zero_()
+        return answer
+
+    cases_before = [{k: v.clone() for k, v in case.items()} for case in MEAN.inputs]
+    assert check_gradient(MEAN, spoils_its_inputs)
+    for before, after in zip(cases_before, MEAN.inputs, strict=True):
+        assert all(torch.equal(before[k], after[k]) for k in before)
+    assert check_gradient(MEAN, right_mean)
+
+
+def test_a_notebook_global_rebound_after_the_exercise_is_made_changes_nothing():
+    namespace = {"torch": torch}
+    exec("def square(r):\n    return r ** 2\n", namespace)
+    exercise = Exercise(
+        name="Globals",
+        loss=lambda w, x, y: namespace["square"](y - w * x).sum(),
+        wrt="w",
+        batched=("x", "y"),
+        cases=[{"w": [3.0], "x": [1.5, -1.0, 0.5], "y": [0.5, 2.0, 1.0]}],
+    )
+    namespace["square"] = lambda r: r  # a learner reuses the name
+    assert check_gradient(exercise, lambda w, x, y: (-2 * (y - w * x) * x).sum().reshape(1))
+
+
+# --- Bad input ---------------------------------------------------------------------------------
+
+
 def raises_not_implemented(w, x, y):
-    raise NotImplementedError
+    """A stub, with its docstring."""
+    raise NotImplementedError  # replace with your formula
 
 
 def raises_value_error(w, x, y):
     raise ValueError("math domain error")
 
 
-WRONG_ANSWERS = {
-    "sign flipped": (MEAN, lambda w, x, y: -right_mean(w, x, y), "every entry has the wrong sign"),
-    "factor 2 dropped": (MEAN, lambda w, x, y: right_mean(w, x, y) / 2, "half the answer"),
-    "sum, not mean": (MEAN, lambda w, x, y: 3 * right_mean(w, x, y), "a mean divides by"),
-    "other value": (
-        MATMUL,
-        lambda x, w, y: torch.zeros_like(w),
-        r"largest error is 5 at index \(0, 0\): expected 5, got 0.\nHint: dL/dW = X\^T dL/dZ",
-    ),
-    "transpose dropped": (
-        MATMUL,
-        lambda x, w, y: (-2 * (y - x @ w)).T @ x,
-        r"shape \(1, 2\) for w, got \(2, 1\): did you forget a transpose, or sum over",
-    ),
-    "mean where a sum belongs, batch of 2": (
-        MATMUL,
-        lambda x, w, y: x.T @ (-2 * (y - x @ w)) / 2,
-        "1/2 of the answer: a sum does not divide by the batch size",
-    ),
-    "one-row weight, wrong shape": (
-        MATMUL,
-        lambda x, w, y: torch.zeros(1, 3, dtype=torch.float64),
-        r"shape \(1, 2\) for w, got \(1, 3\): a gradient has the shape of what it is taken",
-    ),
-    "bias not summed": (
-        BIAS,
-        lambda x, b, y: -2 * (y - (x + b)),
-        r"shape \(1, 2\) for b, got \(3, 2\): did you forget to sum over the batch",
-    ),
-}
-
-
-@pytest.mark.parametrize("exercise, answer, message", WRONG_ANSWERS.values(), ids=WRONG_ANSWERS)
-def test_a_wrong_answer_says_what_is_wrong(exercise, answer, message):
-    verdict = check_gradient(exercise, answer)
-    assert not verdict
-    assert re.search(message, repr(verdict)), f"{message!r} not in {verdict!r}"
+def raises_not_implemented_for_batches(w, x, y):
+    if x.numel() > 1:
+        raise NotImplementedError
+    return right_mean(w, x, y)
 
 
 BAD_INPUTS = {
-    "None": (None, "not attempted yet. Write your function"),
-    "unfilled stub": (raises_not_implemented, "not attempted yet. Replace `raise"),
+    "None": (None, "not attempted yet. To try it, run this chapter in JupyterLab"),
+    "unfilled stub": (
+        raises_not_implemented,
+        "not attempted yet. To try it, run this chapter in JupyterLab, replace "
+        "`raise NotImplementedError` in `raises_not_implemented` with your formula",
+    ),
+    "NotImplementedError of its own": (
+        raises_not_implemented_for_batches,
+        "`raises_not_implemented_for_batches` raised NotImplementedError: \n"
+        "It is called as raises_not_implemented_for_batches(w, x, y) with float64 tensors; "
+        "on case 2 of 3",
+    ),
     "a tensor, not a function": (torch.ones(1), "expected a function of (w, x, y)"),
-    "function raises": (raises_value_error, "raised ValueError: math domain error"),
+    "function raises": (
+        raises_value_error,
+        "`raises_value_error` raised ValueError: math domain error\n"
+        "It is called as raises_value_error(w, x, y)",
+    ),
     "returns None": (lambda w, x, y: None, "returned None: did you forget `return`"),
     "returns a number": (lambda w, x, y: 16.0, "got a number (16.0)"),
     "returns a list": (lambda w, x, y: [16.0], "got a list"),
+    "returns a tuple": (lambda w, x, y: (16,), "got a tuple"),
+    "returns a NumPy array": (
+        lambda w, x, y: right_mean(w, x, y).numpy(),
+        "got a NumPy array of shape (1,)",
+    ),
+    "returns an object": (lambda w, x, y: object(), "got an object"),
     "integer dtype": (lambda w, x, y: right_mean(w, x, y).long(), "dtype torch.int64"),
     "float32": (lambda w, x, y: right_mean(w, x, y).float(), "dtype torch.float32"),
     "NaN": (lambda w, x, y: right_mean(w, x, y) * float("nan"), "holds nan at index (0,)"),
@@ -119,9 +340,20 @@ def test_bad_input_gets_a_clear_message_not_a_traceback(answer, message):
     assert "Traceback" not in repr(verdict)
 
 
-def test_messages_name_the_case_that_failed():
-    verdict = check_gradient(MEAN, lambda w, x, y: -right_mean(w, x, y))
-    assert "case 1 of 2 (w=[3.0], x=[2.0, 1.0, -1.0], y=[2.0, 0.5, 1.0])" in repr(verdict)
+def test_a_nan_beyond_the_first_entry_is_found_where_it_is():
+    def nan_in_row_two(x, w, y):
+        answer = right_matmul(x, w, y)
+        answer[0, 1] = float("nan")
+        return answer
+
+    verdict = check_gradient(MATMUL, nan_in_row_two)
+    assert "your gradient holds nan at index (0, 1) (on case 1 of 2" in repr(verdict)
+
+
+def test_a_numpy_array_is_not_called_a_ndarray():
+    assert exercises._kind(np.zeros(3)) == "a NumPy array of shape (3,)"
+    assert exercises._kind(object()) == "an object"
+    assert exercises._kind(torch.zeros(2, 3)) == "a tensor of shape (2, 3)"
 
 
 def test_messages_round_the_inputs_they_show():
@@ -129,11 +361,59 @@ def test_messages_round_the_inputs_they_show():
         name="Rounded",
         loss=lambda w, x: (w * x).sum(),
         wrt="w",
+        batched=("x",),
         cases=[{"w": [0.123456789], "x": [-1.6052762948770103]}],
     )
     assert "(w=[0.1235], x=[-1.605])" in repr(check_gradient(exercise, lambda w, x: w))
 
 
-def test_an_exercise_without_its_input_is_refused():
-    with pytest.raises(ValueError, match="has no input 'w'"):
-        Exercise(name="broken", loss=lambda x: x.sum(), wrt="w", cases=[{"x": [1.0]}])
+def test_large_inputs_are_described_by_shape():
+    def wrong_on_large_batches(w, x, y):
+        return -right_mean(w, x, y) if x.numel() > 3 else right_mean(w, x, y)
+
+    verdict = check_gradient(MEAN, wrong_on_large_batches)
+    assert "On case 3 of 3 (w=[-0.5], x of shape (5,), y of shape (5,))" in repr(verdict)
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"cases": []}, "give at least one case"),
+        ({"cases": [{"x": [1.0], "y": [1.0]}]}, "a case has no input 'w'"),
+        ({"batched": "x"}, "batched must name the inputs that hold the batch"),
+        ({"batched": ()}, "batched must name the inputs that hold the batch"),
+        ({"batched": ("z",)}, "a case has no input 'z'"),
+        ({"cases": [{"w": [1.0], "x": [1.0, 2.0], "y": [1.0]}]}, "must share their first"),
+        ({"cases": [{"w": [1.0], "x": 1.0, "y": 1.0}]}, "must share their first"),
+    ],
+)
+def test_a_badly_made_exercise_is_refused_with_a_reason(changes, message):
+    arguments = {
+        "name": "broken",
+        "loss": mean_loss,
+        "wrt": "w",
+        "batched": ("x", "y"),
+        "cases": MEAN.cases,
+        **changes,
+    }
+    with pytest.raises(ValueError, match=re.escape(message)):
+        Exercise(**arguments)
+
+
+def test_the_reference_is_computed_once_when_the_exercise_is_made():
+    calls = []
+
+    def counted_loss(w, x, y):
+        calls.append(1)
+        return mean_loss(w, x, y)
+
+    exercise = Exercise(
+        name="Counted",
+        loss=counted_loss,
+        wrt="w",
+        batched=("x", "y"),
+        cases=MEAN.cases,
+    )
+    assert len(calls) == 3
+    check_gradient(exercise, right_mean)
+    assert len(calls) == 3, "checking a right answer must not call the loss again"

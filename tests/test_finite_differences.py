@@ -32,3 +32,32 @@ def test_numerical_gradient_leaves_its_input_alone():
 def test_numerical_gradient_explains_bad_input(f, x, message):
     with pytest.raises((TypeError, ValueError), match=message):
         numerical_gradient(f, x)
+
+
+def test_numerical_gradient_leaves_its_input_alone_when_f_raises():
+    x = torch.tensor([1.0, 2.0], dtype=torch.float64, requires_grad=True)
+    y = x * 3
+
+    def fails_at_the_second_entry(v):
+        if v[1] != 2.0:
+            raise ValueError("no")
+        return v.sum()
+
+    with pytest.raises(ValueError, match="no"):
+        numerical_gradient(fails_at_the_second_entry, x)
+    assert x.tolist() == [1.0, 2.0]
+    y.sum().backward()  # x was not modified in place, so autograd still works through it
+    assert x.grad.tolist() == [3.0, 3.0]
+
+
+def test_numerical_gradient_takes_a_non_contiguous_input():
+    w = torch.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], dtype=torch.float64)
+    assert not w.T.is_contiguous()
+    grad = numerical_gradient(lambda v: (v * torch.arange(6.0).reshape(3, 2)).sum(), w.T)
+    torch.testing.assert_close(grad, torch.arange(6.0, dtype=torch.float64).reshape(3, 2))
+    assert w.T.tolist() == [[1.0, 4.0], [2.0, 5.0], [3.0, 6.0]]
+
+
+def test_numerical_gradient_takes_an_f_that_returns_a_python_number():
+    grad = numerical_gradient(lambda v: float((v**2).sum()), torch.tensor([1.5, -2.0]))
+    torch.testing.assert_close(grad, torch.tensor([3.0, -4.0], dtype=torch.float64))

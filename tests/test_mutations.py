@@ -10,18 +10,9 @@ The cells run in this process, not in a kernel: the same code, top to bottom,
 without paying a kernel start per mutant. nbval runs them in a real kernel.
 """
 
-import contextlib
-import io
-import json
-import os
-import sys
-from pathlib import Path
-
-import matplotlib
 import pytest
-from matplotlib import pyplot as plt
 
-CHAPTERS = Path(__file__).resolve().parent.parent / "chapters"
+from chapter_runner import chapter_cells, run_cells
 
 # Every chapter defines d_mse, the derivative of the squared error, the same way.
 D_MSE_MUTANTS = {
@@ -56,41 +47,12 @@ MUTANTS = {
 }
 
 
-def chapter_cells(chapter):
-    notebook = json.loads((CHAPTERS / f"{chapter}.ipynb").read_text())
-    return ["".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "code"]
-
-
 def mutate(cells, edits):
     for correct, wrong in edits:
         found = sum(cell.count(correct) for cell in cells)
         assert found, f"the chapter no longer contains {correct!r}: update MUTANTS"
         cells = [cell.replace(correct, wrong) for cell in cells]
     return cells
-
-
-def run_cells(cells, chapter):
-    """Run the cells top to bottom in a fresh namespace, as a kernel would.
-
-    Returns the exception that stopped them (and the cell's number), or None.
-    """
-    matplotlib.use("Agg")
-    namespace = {"__name__": "__main__"}
-    cwd = os.getcwd()
-    os.chdir(CHAPTERS)
-    sys.path.insert(0, str(CHAPTERS))
-    try:
-        with contextlib.redirect_stdout(io.StringIO()):
-            for number, cell in enumerate(cells, start=1):
-                try:
-                    exec(compile(cell, f"{chapter} cell {number}", "exec"), namespace)
-                except Exception as error:  # noqa: BLE001 (the outcome is reported)
-                    return error, number
-    finally:
-        plt.close("all")
-        sys.path.remove(str(CHAPTERS))
-        os.chdir(cwd)
-    return None
 
 
 @pytest.mark.parametrize("chapter", MUTANTS)

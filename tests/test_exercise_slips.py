@@ -1,0 +1,233 @@
+"""Every exercise of every chapter names the slip a learner made.
+
+The exercises and their reference solutions are collected from the chapters
+themselves: each chapter's code runs in this process, and every cell
+``check_gradient(<exercise>, <solution>, must_pass=True)`` pairs an exercise
+with its reference. Each slip below is applied to the reference, and the
+checker must name that slip (the category, not the wording).
+"""
+
+import ast
+
+import pytest
+import torch
+
+from chapter_runner import chapter_cells, run_cells
+from exercises import check_gradient
+from finite_differences import numerical_gradient
+
+CHAPTERS = ["01_single_value", "02_matrix", "03_activation"]
+
+_namespaces = {}
+
+
+def chapter_namespace(chapter):
+    """The chapter's variables after running all its code (once per test session)."""
+    if chapter not in _namespaces:
+        namespace = {"__name__": "__main__"}
+        outcome = run_cells(chapter_cells(chapter), chapter, namespace)
+        assert outcome is None, f"{chapter} fails: {outcome!r}"
+        _namespaces[chapter] = namespace
+    return _namespaces[chapter]
+
+
+def reference_pairs(chapter):
+    """(exercise name, solution name) of each `check_gradient(e, s, must_pass=True)`."""
+    pairs = []
+    for cell in chapter_cells(chapter):
+        for node in ast.walk(ast.parse(cell)):
+            if (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "id", None) == "check_gradient"
+                and any(k.arg == "must_pass" for k in node.keywords)
+            ):
+                pairs.append((node.args[0].id, node.args[1].id))
+    return pairs
+
+
+EXERCISES = [(chapter, *pair) for chapter in CHAPTERS for pair in reference_pairs(chapter)]
+IDS = [f"{chapter}:{exercise}" for chapter, exercise, _ in EXERCISES]
+
+
+def test_every_chapter_has_exercises_with_reference_solutions():
+    for chapter in CHAPTERS:
+        assert len(reference_pairs(chapter)) >= 3, f"{chapter}: fewer than 3 exercises found"
+
+
+def n_of(exercise, arguments):
+    return arguments[exercise.batched[0]].shape[0]
+
+
+# slip -> how a learner with that slip changes the reference's answer
+SLIPS = {
+    "sign": lambda g, n: -g,
+    "half": lambda g, n: g / 2,
+    "twice": lambda g, n: 2 * g,
+    "divided by N": lambda g, n: g / n,
+    "times N": lambda g, n: g * n,
+    "transpose": lambda g, n: g.T,
+}
+
+
+def slipped(exercise, solution, slip):
+    def answer(**arguments):
+        return SLIPS[slip](solution(**arguments), n_of(exercise, arguments))
+
+    return answer
+
+
+def transposable(exercise):
+    """A 2-D gradient that some case holds as a non-square, or non-symmetric, matrix."""
+    return any(e.dim() == 2 and not torch.equal(e, e.T) for e in exercise.answers)
+
+
+def applicable(exercise, slip):
+    if slip == "transpose":
+        return transposable(exercise)
+    if slip in ("divided by N", "times N"):
+        return any(exercise.batch_size(case) > 1 for case in exercise.inputs)
+    return True
+
+
+SLIP_CASES = [
+    (chapter, exercise, solution, slip)
+    for chapter, exercise, solution in EXERCISES
+    for slip in SLIPS
+]
+
+
+@pytest.mark.parametrize(
+    "chapter, exercise, solution, slip",
+    SLIP_CASES,
+    ids=[f"{c}:{e}:{s}" for c, e, _, s in SLIP_CASES],
+)
+def test_a_slip_applied_to_the_reference_gets_its_diagnosis(chapter, exercise, solution, slip):
+    namespace = chapter_namespace(chapter)
+    exercise, solution = namespace[exercise], namespace[solution]
+    if not applicable(exercise, slip):
+        pytest.skip(f"{slip} does not apply to {exercise.name}")
+    verdict = check_gradient(exercise, slipped(exercise, solution, slip))
+    assert not verdict, f"{exercise.name}: the slip {slip!r} passed"
+    assert verdict.slips == (slip,), f"{exercise.name}: {slip!r} diagnosed as {verdict!r}"
+
+
+def per_sample_gradient(exercise):
+    """What a learner who forgot the sum over the batch returns: one row per sample.
+
+    The parameter is given one copy per sample (its first dimension, of size 1,
+    expanded to N); autograd's gradient with respect to the copies is each
+    sample's share, and the shares add up to the right answer.
+    """
+
+    def answer(**arguments):
+        n = n_of(exercise, arguments)
+        with torch.enable_grad():
+            copies = arguments[exercise.wrt].expand(n, *arguments[exercise.wrt].shape[1:])
+            copies = copies.clone().requires_grad_()
+            loss = exercise.loss(**{**arguments, exercise.wrt: copies})
+            return torch.autograd.grad(loss, copies)[0]
+
+    return answer
+
+
+@pytest.mark.parametrize("chapter, exercise, solution", EXERCISES, ids=IDS)
+def test_a_missing_sum_over_the_batch_gets_its_diagnosis(chapter, exercise, solution):
+    exercise = chapter_namespace(chapter)[exercise]
+    shared = all(e.dim() >= 1 and e.shape[0] == 1 for e in exercise.answers)
+    if not shared or exercise.wrt in exercise.batched:
+        pytest.skip(f"{exercise.name}: {exercise.wrt} is not shared by the samples")
+    # The checker's own guard would catch autograd here: the slip is computed first.
+    shares = [per_sample_gradient(exercise)(**case) for case in exercise.inputs]
+
+    def answer(**arguments):
+        for case, share in zip(exercise.inputs, shares, strict=True):
+            if all(torch.equal(arguments[k], case[k]) for k in case):
+                return share.clone()
+        raise AssertionError("called on an input that is not one of the exercise's cases")
+
+    verdict = check_gradient(exercise, answer)
+    assert not verdict and verdict.slips == ("batch sum",), f"{exercise.name}: {verdict!r}"
+
+
+def autograd_answers(exercise):
+    """Three ways a learner can let the computer do the derivative."""
+
+    def with_grad(**arguments):
+        leaf = arguments[exercise.wrt].requires_grad_()
+        return torch.autograd.grad(exercise.loss(**arguments), leaf)[0]
+
+    def with_backward(**arguments):
+        leaf = arguments[exercise.wrt].requires_grad_()
+        exercise.loss(**arguments).backward()
+        return leaf.grad
+
+    def with_finite_differences(**arguments):
+        def loss_of(value):
+            return exercise.loss(**{**arguments, exercise.wrt: value})
+
+        return numerical_gradient(loss_of, arguments[exercise.wrt])
+
+    return {"autograd.grad": with_grad, "backward": with_backward, "fd": with_finite_differences}
+
+
+@pytest.mark.parametrize("chapter, exercise, solution", EXERCISES, ids=IDS)
+def test_autograd_in_the_answer_is_named(chapter, exercise, solution):
+    exercise = chapter_namespace(chapter)[exercise]
+    for how, answer in autograd_answers(exercise).items():
+        verdict = check_gradient(exercise, answer)
+        assert not verdict and verdict.slips == ("autograd",), f"{how}: {verdict!r}"
+    assert torch.is_grad_enabled(), "the checker must restore autograd"
+
+
+@pytest.mark.parametrize("chapter, exercise, solution", EXERCISES, ids=IDS)
+def test_the_reference_passes_and_so_do_answers_written_otherwise(chapter, exercise, solution):
+    namespace = chapter_namespace(chapter)
+    exercise, solution = namespace[exercise], namespace[solution]
+    assert check_gradient(exercise, solution)
+
+    def in_place_and_non_contiguous(**arguments):
+        right = solution(**arguments)
+        answer = torch.stack([right, right], dim=-1)[..., 0]  # same values, other strides
+        assert answer.numel() == 1 or not answer.is_contiguous()
+        for value in arguments.values():
+            value.mul_(0)  # the learner's copies are theirs to spoil
+        return answer
+
+    def via_a_loop_over_entries(**arguments):
+        answer = solution(**arguments)
+        out = torch.empty_like(answer)
+        for index in range(answer.numel()):
+            out.view(-1)[index] = answer.reshape(-1)[index].item()
+        return out
+
+    for answer in (in_place_and_non_contiguous, via_a_loop_over_entries):
+        verdict = check_gradient(exercise, answer)
+        assert verdict, f"{exercise.name}, {answer.__name__}: {verdict!r}"
+
+
+# Right answers written unlike the references (another formula, another layout).
+# Every exercise needs one: a new exercise fails below until it has its own.
+OTHER_RIGHT_ANSWERS = {
+    "abs_loss_exercise": lambda w, x, y: torch.stack([-(torch.sign(y - w * x) * x).sum()]),
+    "mean_abs_loss_exercise": lambda w, x, y: -(torch.sign(y - w * x) * x).mean().reshape(1),
+    "bias_loss_exercise": lambda w, b, x, y: (2 * (w * x + b - y)).sum().unsqueeze(0),
+    "bias_exercise": lambda x, w, b, y: (
+        torch.ones(1, x.shape[0], dtype=x.dtype) @ (2 * (x @ w + b - y))
+    ),
+    "x_bias_exercise": lambda x, w, b, y: torch.einsum("nk,dk->nd", 2 * (x @ w + b - y), w),
+    "two_products_exercise": lambda x, a, w, y: x.T @ (2 * (x @ a @ w - y)) @ w.T,
+    "tanh_w": lambda x, w, b, y: (
+        x.T @ (2 * (torch.tanh(x @ w + b) - y) / torch.cosh(x @ w + b) ** 2)
+    ),
+    "relu_w": lambda x, w, b, y: x.T @ torch.where(x @ w + b > 0, 2 * (x @ w + b - y), 0.0),
+    "relu_b": lambda x, w, b, y: (
+        torch.where(x @ w + b > 0, 2 * (x @ w + b - y), 0.0).sum().reshape(1, 1)
+    ),
+}
+
+
+@pytest.mark.parametrize("chapter, exercise, solution", EXERCISES, ids=IDS)
+def test_a_right_answer_written_otherwise_passes(chapter, exercise, solution):
+    assert exercise in OTHER_RIGHT_ANSWERS, f"give {exercise} a right answer of its own here"
+    verdict = check_gradient(chapter_namespace(chapter)[exercise], OTHER_RIGHT_ANSWERS[exercise])
+    assert verdict, repr(verdict)
