@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 PORT ?= 8000
 
-.PHONY: help book serve test nbval lint chromium lab execute clean
+.PHONY: help book serve test nbval lint chromium lab execute mutation clean
 
 help:
 	@echo "make book     build the book into _build/html"
@@ -15,6 +15,7 @@ help:
 	@echo "make nbval    run the chapters against their stored outputs (quick)"
 	@echo "make lab      open the chapters in JupyterLab"
 	@echo "make execute  re-run every chapter top to bottom and store its outputs"
+	@echo "make mutation mutation-test the helper modules and print the kill rate (minutes)"
 
 $(INSTALLED): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -68,6 +69,12 @@ execute: $(INSTALLED)
 		--ExecutePreprocessor.record_timing=False \
 		--ExecutePreprocessor.store_widget_state=False \
 		chapters/*.ipynb
+
+# Mutation testing of the helper modules beside the chapters (a few minutes; not part
+# of `make test`). Prints the kill rate; tests/mutation_survivors.md explains each
+# surviving mutant that no test can tell from the original.
+mutation: $(INSTALLED)
+	$(BIN)/python tests/mutation.py
 
 clean:
 	rm -rf _build .pytest_cache

@@ -1,0 +1,88 @@
+"""Mutation testing of the helper modules beside the chapters (`make mutation`).
+
+mutmut (pinned in requirements.txt) changes the helper modules one small edit at a
+time (a constant, an operator, a comparison, a string) and runs their unit tests
+against each change. A change that no test notices "survives". Some survivors
+cannot be noticed by any test, because the changed code does the same thing
+(an equivalent mutant); each of those is listed, with the reason, in
+tests/mutation_survivors.md. The kill rate counts every other mutant.
+
+mutmut names a module after its file's path, and the notebooks and the tests
+import the helpers as top-level modules (`from exercises import ...`), so the
+run happens in a workspace, _build/mutation, that holds the modules at its top
+and their tests in tests/. Exit status 0 when the kill rate meets the target and
+every survivor is explained.
+"""
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKSPACE = ROOT / "_build" / "mutation"
+SURVIVORS = ROOT / "tests" / "mutation_survivors.md"
+MODULES = ["exercises", "finite_differences", "animations", "sliders"]
+TARGET = 0.95  # of the mutants that are not equivalent
+
+CONFIG = """\
+[tool.mutmut]
+source_paths = [{sources}]
+pytest_add_cli_args_test_selection = ["tests"]
+pytest_add_cli_args = ["-p", "no:cacheprovider", "-p", "no:nbval", "-p", "no:xdist"]
+
+[tool.pytest.ini_options]
+filterwarnings = ["ignore:Animation was deleted without rendering:UserWarning"]
+"""
+
+
+def prepare():
+    shutil.rmtree(WORKSPACE, ignore_errors=True)
+    (WORKSPACE / "tests").mkdir(parents=True)
+    for module in MODULES:
+        shutil.copy2(ROOT / "chapters" / f"{module}.py", WORKSPACE)
+        shutil.copy2(ROOT / "tests" / f"test_{module}.py", WORKSPACE / "tests")
+    sources = ", ".join(f'"{module}.py"' for module in MODULES)
+    (WORKSPACE / "pyproject.toml").write_text(CONFIG.format(sources=sources))
+
+
+def mutmut(*arguments):
+    command = [str(Path(sys.executable).parent / "mutmut"), *arguments]
+    return subprocess.run(command, cwd=WORKSPACE, capture_output=True, text=True)
+
+
+def explained():
+    """mutant name -> why it is equivalent, from tests/mutation_survivors.md."""
+    rows = re.findall(r"^- `([\w.]+)`: (.+)$", SURVIVORS.read_text(), re.MULTILINE)
+    return dict(rows)
+
+
+def main():
+    prepare()
+    run = mutmut("run")
+    if run.returncode != 0:
+        print(run.stdout[-3000:], run.stderr[-3000:])
+        return 2
+    results = mutmut("results", "--all", "true").stdout
+    statuses = dict(re.findall(r"^\s*([\w.]+): (\w[\w ]*)$", results, re.MULTILINE))
+    killed = [name for name, status in statuses.items() if status in ("killed", "timeout")]
+    survived = sorted(name for name, status in statuses.items() if name not in killed)
+    equivalent = explained()
+    unexplained = [name for name in survived if name not in equivalent]
+    stale = sorted(set(equivalent) - set(survived))
+    counted = len(statuses) - len(equivalent.keys() & set(survived))
+    rate = len(killed) / counted if counted else 0.0
+    print(f"mutants: {len(statuses)}, killed: {len(killed)}, survived: {len(survived)}")
+    print(f"equivalent (tests/mutation_survivors.md): {len(equivalent.keys() & set(survived))}")
+    print(f"kill rate: {len(killed)}/{counted} non-equivalent mutants ({rate:.1%})")
+    for name in unexplained:
+        print(f"SURVIVED, not explained: {name} ({statuses[name]})")
+        print(mutmut("show", name).stdout)
+    for name in stale:
+        print(f"listed as equivalent but no longer survives: {name}")
+    return 0 if rate >= TARGET and not unexplained and not stale else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
