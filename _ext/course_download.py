@@ -11,15 +11,25 @@ chapter. Inside, one folder holds everything a learner needs to run the notebook
 - requirements.txt, the exact versions the course is tested with;
 - a README on setting up and starting JupyterLab (_ext/download_README.md).
 
+A page links it with an ordinary Markdown link to where the zip lands, relative to the page:
+`[the course](backprop-by-hand.zip)` in intro.md, `[the course](../backprop-by-hand.zip)` in a
+chapter. The zip is not a source file, so MyST cannot resolve such a link and warns; the
+post-transform below turns it into a plain link to the built zip first.
+
 The zip is deterministic: entries sorted, one fixed timestamp and mode, so the same sources
 give the same bytes.
 """
 
 import os
+import posixpath
 import zipfile
 from pathlib import Path
 
+from docutils import nodes
+from sphinx import addnodes
+from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util import logging
+from sphinx.util.osutil import relative_uri
 
 ZIP_NAME = "backprop-by-hand.zip"
 FOLDER = "backprop-by-hand"  # the one folder the zip unpacks to
@@ -68,6 +78,28 @@ def write_zip(srcdir, target):
     return target
 
 
+class LinkToZip(SphinxPostTransform):
+    """A Markdown link to the zip's place in the built site becomes a link to the zip."""
+
+    default_priority = 8  # before MyST resolves (and warns about) its links, at 9
+    formats = ("html",)
+
+    def run(self, **kwargs):
+        for node in list(self.document.findall(addnodes.pending_xref)):
+            if node.get("reftype") != "myst" or node.get("refdomain"):
+                continue
+            refdoc = node.get("refdoc", self.env.docname)
+            target = posixpath.normpath(
+                posixpath.join(posixpath.dirname(refdoc), node["reftarget"])
+            )
+            if target != ZIP_NAME:
+                continue
+            page = self.app.builder.get_target_uri(refdoc)
+            link = nodes.reference("", "", refuri=relative_uri(page, ZIP_NAME), internal=False)
+            link += node.children
+            node.replace_self(link)
+
+
 def on_build_finished(app, exception):
     if exception is not None or app.builder.format != "html":
         return
@@ -76,5 +108,6 @@ def on_build_finished(app, exception):
 
 
 def setup(app):
+    app.add_post_transform(LinkToZip)
     app.connect("build-finished", on_build_finished)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
