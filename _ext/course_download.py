@@ -1,0 +1,113 @@
+"""The course as one download: backprop-by-hand.zip, written by every HTML build.
+
+A local Sphinx extension (named in _config.yml), so the zip comes out of the ordinary
+`jupyter-book build .`. It lands at the root of the built site, beside index.html, so its
+address is stable: `backprop-by-hand.zip` from the intro, `../backprop-by-hand.zip` from a
+chapter. Inside, one folder holds everything a learner needs to run the notebooks:
+
+- every chapter notebook (chapters/*.ipynb), with its stored outputs;
+- every helper module beside them (chapters/*.py, tests excepted), found by globbing, so a
+  new module is packed without touching this file;
+- requirements.txt, the exact versions the course is tested with;
+- a README on setting up and starting JupyterLab (_ext/download_README.md).
+
+A page links it with an ordinary Markdown link to where the zip lands, relative to the page:
+`[the course](backprop-by-hand.zip)` in intro.md, `[the course](../backprop-by-hand.zip)` in a
+chapter. The zip is not a source file, so MyST cannot resolve such a link and warns; the
+post-transform below turns it into a plain link to the built zip first.
+
+The zip is deterministic: entries sorted, one fixed timestamp and mode, so the same sources
+give the same bytes.
+"""
+
+import os
+import posixpath
+import zipfile
+from pathlib import Path
+
+from docutils import nodes
+from sphinx import addnodes
+from sphinx.transforms.post_transforms import SphinxPostTransform
+from sphinx.util import logging
+from sphinx.util.osutil import relative_uri
+
+ZIP_NAME = "backprop-by-hand.zip"
+FOLDER = "backprop-by-hand"  # the one folder the zip unpacks to
+README = Path(__file__).with_name("download_README.md")
+# The earliest time a zip entry can hold; a fixed one keeps the bytes reproducible.
+TIMESTAMP = (1980, 1, 1, 0, 0, 0)
+
+logger = logging.getLogger(__name__)
+
+
+def is_test(path):
+    """Test files beside the chapters stay out of the learner's download."""
+    return (
+        path.name.startswith("test_") or path.stem.endswith("_test") or path.name == "conftest.py"
+    )
+
+
+def course_files(srcdir):
+    """(name in the zip's folder, source path) for every file of the download, sorted."""
+    srcdir = Path(srcdir)
+    chapters = srcdir / "chapters"
+    files = sorted(chapters.glob("*.ipynb"))
+    files += sorted(p for p in chapters.glob("*.py") if not is_test(p))
+    files += [srcdir / "requirements.txt"]
+    entries = [(path.name, path) for path in files]
+    entries.append(("README.md", README))
+    names = [name for name, _ in entries]
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise ValueError(f"two files of the course download share a name: {duplicates}")
+    return sorted(entries)
+
+
+def write_zip(srcdir, target):
+    """Write the course download to `target` (a Path), replacing it in one step."""
+    target = Path(target)
+    partial = target.with_name(target.name + ".partial")
+    with zipfile.ZipFile(partial, "w") as archive:
+        for name, path in course_files(srcdir):
+            info = zipfile.ZipInfo(f"{FOLDER}/{name}", date_time=TIMESTAMP)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16  # -rw-r--r--, whoever built it
+            info.create_system = 3  # Unix, so the mode above is read on every system
+            archive.writestr(info, path.read_bytes(), compresslevel=9)
+    os.replace(partial, target)
+    return target
+
+
+class LinkToZip(SphinxPostTransform):
+    """A Markdown link to the zip's place in the built site becomes a link to the zip."""
+
+    default_priority = 8  # before MyST resolves (and warns about) its links, at 9
+    formats = ("html",)
+
+    def run(self, **kwargs):
+        for node in list(self.document.findall(addnodes.pending_xref)):
+            if node.get("reftype") != "myst" or node.get("refdomain"):
+                continue
+            refdoc = node.get("refdoc", self.env.docname)
+            target = posixpath.normpath(
+                posixpath.join(posixpath.dirname(refdoc), node["reftarget"])
+            )
+            if target != ZIP_NAME:
+                continue
+            page = self.app.builder.get_target_uri(refdoc)
+            link = nodes.reference("", "", refuri=relative_uri(page, ZIP_NAME), internal=False)
+            link += node.children
+            node.replace_self(link)
+
+
+def on_build_finished(app, exception):
+    if exception is not None or app.builder.format != "html":
+        return
+    target = write_zip(app.srcdir, Path(app.outdir) / ZIP_NAME)
+    logger.info(f"the course download: {target}")
+
+
+def setup(app):
+    app.add_post_transform(LinkToZip)
+    app.connect("build-finished", on_build_finished)
+    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
