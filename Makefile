@@ -12,7 +12,7 @@ help:
 	@echo "make book     build the book into _build/html"
 	@echo "make serve    build, then serve the book on http://127.0.0.1:$(PORT)"
 	@echo "make test     build the book and run every test (nbval and tests/)"
-	@echo "make nbval    run the chapters against their stored outputs (quick)"
+	@echo "make nbval    run the chapters and the rules page against their stored outputs"
 	@echo "make lab      open the chapters in JupyterLab"
 	@echo "make execute  re-run every chapter top to bottom and store its outputs"
 	@echo "make mutation mutation-test the helper modules and print the kill rate (minutes)"
@@ -36,11 +36,11 @@ serve: book
 test: lint book chromium nbval
 	$(BIN)/python -m pytest -n 2 tests
 
-# The chapters alone, each run top to bottom by nbval against its stored outputs
-# (about 7 s). Three workers on two cores run the three notebooks side by side:
+# The chapters and the rules page, each run top to bottom by nbval against its stored
+# outputs (about 7 s). Three workers on two cores run the notebooks side by side:
 # a kernel spends part of every cell waiting on nbval's round trip.
 nbval: $(INSTALLED)
-	$(BIN)/python -m pytest -n 3 chapters
+	$(BIN)/python -m pytest -n 3 chapters rules.ipynb
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
@@ -68,7 +68,7 @@ execute: $(INSTALLED)
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
 		--ExecutePreprocessor.record_timing=False \
 		--ExecutePreprocessor.store_widget_state=False \
-		chapters/*.ipynb
+		chapters/*.ipynb rules.ipynb
 
 # Mutation testing of the helper modules beside the chapters (a few minutes; not part
 # of `make test`). Prints the kill rate; tests/mutation_survivors.md explains each

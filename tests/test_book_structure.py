@@ -14,13 +14,21 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
+# Pages beside the chapters, listed after them under their own caption, never numbered.
+REFERENCE_PAGES = ["rules", "glossary"]
+NOTEBOOKS = [*CHAPTERS, ROOT / "rules.ipynb"]
 MAX_NOTEBOOK_BYTES = 1_000_000
 
 
-def toc_files():
+def toc_parts():
+    """_toc.yml's parts as {caption: (numbered, [file, ...])}."""
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
     assert toc["format"] == "jb-book", "_toc.yml must use the jb-book format"
-    return [entry["file"] for entry in toc["chapters"]]
+    assert "chapters" not in toc, "_toc.yml lists its pages in parts, each with a caption"
+    return {
+        part["caption"]: (part.get("numbered", False), [e["file"] for e in part["chapters"]])
+        for part in toc["parts"]
+    }
 
 
 def code_cells(path):
@@ -42,9 +50,17 @@ def test_there_are_three_chapters():
 
 
 def test_toc_lists_every_chapter_and_nothing_else():
-    listed = toc_files()
+    parts = toc_parts()
+    assert list(parts) == ["Chapters", "Reference"], f"_toc.yml's parts are {list(parts)}"
+    numbered, listed = parts["Chapters"]
     on_disk = [f"chapters/{p.stem}" for p in CHAPTERS]
     assert listed == on_disk, f"_toc.yml lists {listed}, chapters/ holds {on_disk}"
+    assert numbered, "the chapters are numbered"
+    numbered, reference = parts["Reference"]
+    assert reference == REFERENCE_PAGES, f"the reference part lists {reference}"
+    assert not numbered, "the reference pages are not chapters: no numbers"
+    for page in REFERENCE_PAGES:
+        assert list(ROOT.glob(f"{page}.*")), f"{page} is in _toc.yml but not on disk"
     assert (ROOT / "intro.md").exists(), "the landing page intro.md is missing"
 
 
@@ -115,7 +131,7 @@ def test_hand_derivatives_never_call_autograd(path):
             assert word not in source, f"{path.name}: {function.name} uses {word}"
 
 
-@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_was_run_top_to_bottom_and_is_clean(path):
     cells = [cell for cell in code_cells(path) if "".join(cell["source"]).strip()]
     counts = [cell["execution_count"] for cell in cells]
@@ -136,7 +152,7 @@ def test_notebook_was_run_top_to_bottom_and_is_clean(path):
     assert size < MAX_NOTEBOOK_BYTES, f"{path.name} is {size} bytes (limit 1 MB)"
 
 
-@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_metadata_holds_no_timing_or_widget_state(path):
     notebook = json.loads(path.read_text())
     assert "widgets" not in notebook["metadata"], f"{path.name}: stores widget state"

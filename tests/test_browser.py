@@ -67,7 +67,13 @@ def page_params(pages):
 
 
 PAGES = built_pages()
-CHAPTERS = toc_order()[1:] if (SOURCE_DIR / "_toc.yml").is_file() else []
+TOC_PAGES = toc_order()[1:] if (SOURCE_DIR / "_toc.yml").is_file() else []
+# The chapters, not the reference pages (glossary, rules) listed after them.
+CHAPTERS = [page for page in TOC_PAGES if page.startswith("chapters/")]
+# Every page made from a notebook offers it for download (chapters and rules.ipynb).
+NOTEBOOK_PAGES = [
+    page for page in TOC_PAGES if (SOURCE_DIR / page).with_suffix(".ipynb").is_file()
+]
 
 
 def load(visit, path):
@@ -183,7 +189,7 @@ def test_page_references_nothing_remote(html_dir, path):
         assert (html_dir / urlsplit(target).path.lstrip("/")).is_file(), f"{path}: {src} missing"
 
 
-@pytest.mark.parametrize("path", page_params(CHAPTERS))
+@pytest.mark.parametrize("path", page_params(NOTEBOOK_PAGES))
 def test_chapter_offers_its_notebook_for_download(html_dir, path):
     """The page's download button serves the chapter's .ipynb, as a notebook."""
     source = (html_dir / path).read_text(encoding="utf-8")
