@@ -220,7 +220,6 @@ def test_the_intro_links_the_zip(html_dir):
     assert zip_links(html_dir, "intro.html"), f"intro.html has no link to {ZIP}"
 
 
-@pytest.mark.xfail(strict=True, reason="the chapters' What you'll need does not link it yet")
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
 def test_each_chapter_links_the_zip(html_dir, chapter):
     page = f"chapters/{chapter.stem}.html"
@@ -349,10 +348,6 @@ def run_first_cell(chapter, folder, env=None):
     return result.returncode, result.stdout + result.stderr
 
 
-FIRST_CELLS = pytest.mark.xfail(strict=True, reason="first cells not yet updated")
-
-
-@FIRST_CELLS
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
 def test_a_lone_notebook_says_what_to_fetch_and_from_where(chapter, tmp_path):
     """Downloaded alone, a chapter stops at its first cell with one sentence that names the
@@ -375,7 +370,6 @@ def test_a_lone_notebook_says_what_to_fetch_and_from_where(chapter, tmp_path):
     assert len(re.findall(r"[.!?](?:\s|$)", shown)) == 1, f"not one sentence: {shown}"
 
 
-@FIRST_CELLS
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
 def test_the_first_cell_names_each_missing_helper(chapter, tmp_path):
     """With every helper module but one beside it, the first cell names the missing one;
@@ -416,7 +410,6 @@ FAKE_GIT = textwrap.dedent(
 )
 
 
-@FIRST_CELLS
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
 def test_on_colab_the_first_cell_fetches_the_helpers_and_installs_nothing(chapter, tmp_path):
     """On Colab (simulated: a `google.colab` module and a `git` that copies the chapters),
