@@ -24,7 +24,17 @@ D_MSE_MUTANTS = {
 MUTANTS = {
     "01_single_value": {
         **D_MSE_MUTANTS,
-        "inner derivative x dropped": [("return d_mse(y, w * x) * x", "return d_mse(y, w * x)")],
+        "inner derivative x dropped": [("dL_dw = dL_dyhat * dyhat_dw", "dL_dw = dL_dyhat")],
+        # x = y = 2 in the worked example: only the checks on random inputs tell these apart
+        "y where x belongs in dyhat_dw": [("dyhat_dw = x", "dyhat_dw = y")],
+        "readout with x and y swapped": [
+            (
+                "x = torch.tensor([x], dtype=torch.float64)\n"
+                "    y = torch.tensor([y], dtype=torch.float64)",
+                "x = torch.tensor([y], dtype=torch.float64)\n"
+                "    y = torch.tensor([x], dtype=torch.float64)",
+            )
+        ],
         "mean not divided by N": [
             ("return d_sum_loss(w, x, y) / x.numel()", "return d_sum_loss(w, x, y)")
         ],
