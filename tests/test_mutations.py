@@ -43,6 +43,11 @@ MUTANTS = {
         **D_MSE_MUTANTS,
         "dL/dW: transpose swapped": [("return x.T @ dL_dz", "return dL_dz.T @ x")],
         "dL/dX: transpose on the wrong factor": [("return dL_dz @ w.T", "return dL_dz.T @ w.T")],
+        # D = 1 and a zero in dL/dZ in the worked example: the random case tells these apart
+        "index step: the row i = 1 skipped": [
+            ("for i in range(x.shape[0]))", "for i in range(1, x.shape[0]))")
+        ],
+        "index step: X_i1 in place of X_ik": [("x[i, k] * dL_dz[i, l]", "x[i, 0] * dL_dz[i, l]")],
     },
     "03_activation": {
         **D_MSE_MUTANTS,
