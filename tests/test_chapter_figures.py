@@ -1,0 +1,235 @@
+"""The chapters' figures say what their data say.
+
+- Each computation graph a chapter displays (a `graphs.GraphFigure`) has the nodes and
+  edges of autograd's record of the chapter's worked example: the record reached from the
+  chapter's own loss tensor when the figure is shown, walked here independently of
+  graphs.py, and the same ops and edges as the worked example rebuilt from scratch.
+- Every number an alt text quotes is a number of the figure's data (rounded as quoted):
+  a contour label that was drawn, a weight, a loss, a slope.
+
+The chapters' code cells run in this process, top to bottom, as tests/chapter_runner.py
+runs them; a cell that ends in a bare name shows that object, as in a notebook.
+"""
+
+import ast
+import json
+import re
+
+import pytest
+import torch
+
+from chapter_runner import CHAPTERS, chapter_cells, run_cells
+from graphs import GraphFigure
+
+# chapter -> {variable holding a displayed graph: variable holding the loss it is drawn from}
+GRAPHS = {
+    "01_single_value": {"forward_graph": "cost", "backward_graph": "cost"},
+    "02_matrix": {"matrix_graph": "loss_ag"},
+}
+
+_runs = {}
+
+
+def run_chapter(chapter):
+    """(namespace at the end, [(code cell index, figure, walk of its loss at that moment)])."""
+    if chapter not in _runs:
+        namespace, shown = {"__name__": "__main__"}, []
+        for index, cell in enumerate(chapter_cells(chapter)):
+            outcome = run_cells([cell], chapter, namespace)
+            assert outcome is None, f"{chapter} code cell {index} fails: {outcome!r}"
+            body = ast.parse(cell).body
+            if body and isinstance(body[-1], ast.Expr) and isinstance(body[-1].value, ast.Name):
+                value = namespace.get(body[-1].value.id)
+                if isinstance(value, GraphFigure):
+                    loss = namespace[GRAPHS[chapter][body[-1].value.id]]
+                    shown.append((index, body[-1].value.id, value, walk(loss)))
+        _runs[chapter] = namespace, shown
+    return _runs[chapter]
+
+
+def walk(output):
+    """Autograd's record from ``output``: ({node: op name}, {(input node, node, position)})."""
+    ops, edges, todo = {}, set(), [output.grad_fn]
+    while todo:
+        fn = todo.pop()
+        if fn in ops:
+            continue
+        ops[fn] = type(fn).__name__
+        for position, (child, _) in enumerate(fn.next_functions):
+            if child is not None:
+                edges.add((child, fn, position))
+                todo.append(child)
+    return ops, edges
+
+
+def shape_of(output):
+    """The record as ops alone: sorted ops and sorted (input op, op, position) edges."""
+    ops, edges = walk(output)
+    return sorted(ops.values()), sorted((ops[s], ops[t], k) for s, t, k in edges)
+
+
+def single_value_example():
+    w = torch.tensor([3.0], requires_grad=True)
+    x, y = torch.tensor([2.0]), torch.tensor([2.0])
+    return (y - w * x) ** 2
+
+
+def matrix_example():
+    x = torch.tensor([[2.0], [1.0]], requires_grad=True)
+    w = torch.tensor([[3.0, 1.0]], requires_grad=True)
+    y = torch.tensor([[5.0, 2.0], [2.5, 2.0]])
+    return ((y - x @ w) ** 2).sum()
+
+
+EXAMPLES = {"01_single_value": single_value_example, "02_matrix": matrix_example}
+
+
+def stored_code_outputs(chapter):
+    notebook = json.loads((CHAPTERS / f"{chapter}.ipynb").read_text(encoding="utf-8"))
+    return [c.get("outputs", []) for c in notebook["cells"] if c["cell_type"] == "code"]
+
+
+@pytest.mark.parametrize("chapter", GRAPHS)
+def test_each_displayed_graph_is_autograds_record_of_the_worked_example(chapter):
+    _, shown = run_chapter(chapter)
+    assert sorted(name for _, name, _, _ in shown) == sorted(GRAPHS[chapter]), (
+        f"{chapter} shows the graphs {[name for _, name, _, _ in shown]}; GRAPHS lists "
+        f"{sorted(GRAPHS[chapter])}"
+    )
+    for _, name, figure, (ops, edges) in shown:
+        assert {node.grad_fn: node.op for node in figure.nodes} == ops, name
+        fn = {node.id: node.grad_fn for node in figure.nodes}
+        assert {(fn[s], fn[t], k) for s, t, k in figure.edges} == edges, name
+        assert len(figure.edges) == len(edges), f"{name}: an edge drawn twice"
+        drawn = (
+            sorted(node.op for node in figure.nodes),
+            sorted((type(fn[s]).__name__, type(fn[t]).__name__, k) for s, t, k in figure.edges),
+        )
+        assert drawn == shape_of(EXAMPLES[chapter]()), f"{name} is not the worked example's graph"
+
+
+@pytest.mark.parametrize("chapter", GRAPHS)
+def test_the_stored_outputs_show_exactly_those_graphs(chapter):
+    """What the book shows is what the run draws (nbval compares the rest of the output)."""
+    _, shown = run_chapter(chapter)
+    outputs = stored_code_outputs(chapter)
+    stored = [
+        index
+        for index, cell_outputs in enumerate(outputs)
+        for output in cell_outputs
+        if 'class="autograd-graph"' in "".join(output.get("data", {}).get("text/html", ""))
+    ]
+    assert stored == [index for index, _, _, _ in shown]
+    for index, name, figure, _ in shown:
+        (html,) = ["".join(o["data"]["text/html"]) for o in outputs[index] if "data" in o]
+        assert html == figure._repr_html_(), f"{name}: the stored figure is not the drawn one"
+
+
+# --- alt texts -------------------------------------------------------------------------
+
+_NUMBER = re.compile(r"(?<![\w.])[-−]?\d+(?:\.\d+)?(?![\w.]*\d)")
+
+
+def numbers_in(text):
+    """The numbers a text quotes, as written (not the digits inside names like w1)."""
+    return [match.group().replace("−", "-") for match in _NUMBER.finditer(text)]
+
+
+def agrees(quoted, value):
+    """``value`` rounds to ``quoted`` at the precision it is quoted with."""
+    decimals = len(quoted.split(".")[1]) if "." in quoted else 0
+    return abs(float(quoted) - value) <= 0.5 * 10**-decimals + 1e-12
+
+
+def alt_texts(chapter):
+    """{figure name: alt text}: static figures (cell metadata) and animations (their call)."""
+    notebook = json.loads((CHAPTERS / f"{chapter}.ipynb").read_text(encoding="utf-8"))
+    alts = {}
+    for cell in notebook["cells"]:
+        mystnb = cell["metadata"].get("mystnb", {})
+        if "alt" in mystnb.get("image", {}):
+            alts[mystnb["figure"]["name"]] = mystnb["image"]["alt"]
+        if cell["cell_type"] == "code":
+            for node in ast.walk(ast.parse("".join(cell["source"]))):
+                if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "animation_html":
+                    keywords = {k.arg: k.value for k in node.keywords}
+                    alts[ast.literal_eval(node.args[1])] = ast.literal_eval(keywords["alt"])
+    return alts
+
+
+def _values(*tensors):
+    return [float(v) for t in tensors for v in torch.as_tensor(t).flatten().tolist()]
+
+
+def _argmin(ns):
+    return float(ns["w_grid"][ns["loss"](ns["w_grid"], ns["x"], ns["y"]).argmin()])
+
+
+# chapter -> {figure: data the alt text may quote, from the chapter's namespace}
+FIGURE_DATA = {
+    "01_single_value": {
+        # the curve's minimum, the point w_0 = 3 with its loss and slope
+        "fig-single-value-tangent": lambda ns: [
+            _argmin(ns),
+            *_values(ns["w_0"], ns["loss"](ns["w_0"], ns["x"], ns["y"])),
+            *_values(ns["d_loss"](ns["w_0"], ns["x"], ns["y"])),
+        ],
+        # the first step, the minimum, the first slope and the slope at the minimum
+        "descent_single_value": lambda ns: [
+            *_values(ns["ws_hand"][0], ns["slopes"][0]),
+            _argmin(ns),
+            *_values(ns["d_loss"](torch.tensor([_argmin(ns)]), ns["x"], ns["y"])),
+        ],
+    },
+    "02_matrix": {
+        # the labels drawn, the minimum and its loss, the starting weights and their loss
+        "fig-matrix-loss-surface": lambda ns: [
+            *[float(text.get_text()) for text in ns["contours"].labelTexts],
+            *_values(ns["w_star"], ns["loss_of"](ns["x"], ns["w_star"], ns["y"])),
+            *_values(ns["w"], ns["loss_of"](ns["x"], ns["w"], ns["y"])),
+        ],
+        # the first and the last positions' target: start and minimum
+        "matrix_gradient_descent": lambda ns: _values(ns["path"][0], ns["w_star"]),
+    },
+}
+
+
+@pytest.mark.parametrize(
+    "quoted, value, ok",
+    [("2.5", 2.5, True), ("1.2", 1.2000001, True), ("0.3", 0.8, False), ("7", 7.6, False)],
+)
+def test_agrees_reads_the_precision_of_the_quote(quoted, value, ok):
+    assert agrees(quoted, value) == ok
+
+
+def test_numbers_in_skips_names_and_reads_minus_signs():
+    text = "near w1 = 2.5, w2 = −1.2, labelled from 0.3 to 7; a 2×2 grid? L(w) = 16."
+    assert numbers_in(text) == ["2.5", "-1.2", "0.3", "7", "2", "2", "16"]
+
+
+@pytest.mark.parametrize("chapter", FIGURE_DATA)
+def test_every_figure_with_an_alt_text_is_checked(chapter):
+    assert sorted(alt_texts(chapter)) == sorted(FIGURE_DATA[chapter])
+
+
+@pytest.mark.parametrize(
+    "chapter, figure", [(c, f) for c, figures in FIGURE_DATA.items() for f in figures]
+)
+def test_every_number_an_alt_text_quotes_is_in_the_figures_data(chapter, figure):
+    namespace, _ = run_chapter(chapter)
+    alt = alt_texts(chapter)[figure]
+    data = FIGURE_DATA[chapter][figure](namespace)
+    quoted = numbers_in(alt)
+    assert quoted, f"{figure}: its alt text quotes no number, so this test checks nothing"
+    wrong = [q for q in quoted if not any(agrees(q, value) for value in data)]
+    assert not wrong, f"{figure}: the alt text quotes {wrong}, not in the figure's data {data}"
+
+
+def test_the_contour_alt_text_names_the_labels_drawn():
+    namespace, _ = run_chapter("02_matrix")
+    alt = alt_texts("02_matrix")["fig-matrix-loss-surface"]
+    low, high = re.search(r"labelled from ([\d.]+) to ([\d.]+)", alt).groups()
+    labels = [float(text.get_text()) for text in namespace["contours"].labelTexts]
+    assert (float(low), float(high)) == (min(labels), max(labels)), labels
+    drawn = [len(path.vertices) > 0 for path in namespace["contours"].get_paths()]
+    assert all(drawn), "a contour level is listed that the loss never reaches"
