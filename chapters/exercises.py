@@ -133,7 +133,7 @@ _AUTOGRAD_CALLS = {
 class _Outcome:
     """One call of the learner's function: what it returned or raised, and what it called."""
 
-    def __init__(self, value=None, error=None, used_autograd=False):
+    def __init__(self, used_autograd, value=None, error=None):
         self.value, self.error, self.used_autograd = value, error, used_autograd
 
 
@@ -167,30 +167,41 @@ def _run(exercise, answer, case):
                 sys.setprofile(profiler)
     # The learner's code: whatever it raises is reported in words, never re-raised.
     except Exception as error:  # noqa: BLE001
-        return _Outcome(error=error, used_autograd=bool(calls))
+        return _Outcome(bool(calls), error=error)
     finally:
         torch.set_grad_enabled(grad_mode)
         torch.set_default_dtype(dtype)
     if isinstance(value, torch.Tensor):
         value = value.detach()
-    return _Outcome(value=value, used_autograd=bool(calls))
+    return _Outcome(bool(calls), value=value)
 
 
-# The instructions of ``def f(...): raise NotImplementedError`` (a docstring adds none).
-_STUB_OPS = {"RESUME", "NOP", "PUSH_NULL", "LOAD_GLOBAL", "PRECALL", "CALL", "RAISE_VARARGS"}
+def _instructions(code):
+    """What ``code`` does, as (operation, argument) pairs; a docstring or comment adds none."""
+    return [(instruction.opname, instruction.argval) for instruction in dis.get_instructions(code)]
+
+
+def _stub():
+    raise NotImplementedError
+
+
+def _stub_called():
+    raise NotImplementedError()
+
+
+# The instructions of a stub, in this Python's bytecode, with or without the ().
+_STUBS = [_instructions(stub.__code__) for stub in (_stub, _stub_called)]
 
 
 def _is_stub(answer):
     """True when ``answer``'s whole body is ``raise NotImplementedError`` (and a docstring).
 
     Read from the bytecode, so it needs no source file: any other statement (an
-    ``if``, a computation) adds instructions or names, and the function is the
-    learner's attempt, whose NotImplementedError is reported like any error.
+    ``if``, a computation) adds instructions, and the function is the learner's
+    attempt, whose NotImplementedError is reported like any error.
     """
     code = getattr(answer, "__code__", None)
-    if code is None or code.co_names != ("NotImplementedError",):
-        return False
-    return {instruction.opname for instruction in dis.get_instructions(code)} <= _STUB_OPS
+    return code is not None and _instructions(code) in _STUBS
 
 
 # --- Judging -----------------------------------------------------------------------------------
@@ -244,7 +255,7 @@ def _judge(exercise, answer):
     wrong = [
         number
         for number, (g, e) in enumerate(zip(got, exercise.answers, strict=True), 1)
-        if g.shape != e.shape or not torch.allclose(g, e, rtol=RTOL, atol=ATOL)
+        if not _close(g, e)
     ]
     if not wrong:
         return Verdict(
@@ -331,7 +342,6 @@ def _slips(exercise, got):
             and e.dim() >= 1
             and e.shape[0] == 1
             and g.shape[1:] == e.shape[1:]
-            and (n > 1 or _close(g, e))
             and _close(g.sum(dim=0, keepdim=True), e)
         ),
         "keepdim": lambda g, e, n, case: (
@@ -373,14 +383,13 @@ def _lacks_input_factor(exercise, got, expected, case):
     if scale is None:
         return False
     shares = [share * scale for share in shares]
-    for key in exercise.batched:
-        values = case[key]
-        if values.dim() != 1 or (values == 0).any() or (values == 1).all():
-            continue
-        slipped = sum(share / values[i] for i, share in enumerate(shares))
-        if _close(got, slipped):
-            return True
-    return False
+    # Where an input is 0 for a sample, that share is divided by 0: inf or nan, which
+    # no answer (all finite by now) is close to, so that input is not the slip.
+    return any(
+        _close(got, sum(share / case[key][i] for i, share in enumerate(shares)))
+        for key in exercise.batched
+        if case[key].dim() == 1
+    )
 
 
 # --- Words ---------------------------------------------------------------------------------------

@@ -1,5 +1,7 @@
 """Unit tests for chapters/animations.py: the offline, labelled, stable animation player."""
 
+import re
+
 import matplotlib
 import pytest
 
@@ -40,10 +42,38 @@ def test_animation_html_draws_each_frame_once_after_tight_layout():
     assert len(draws) == 3, f"3 frames, {len(draws)} draws"
 
 
+def test_animation_html_plays_once_and_draws_its_buttons_inline():
+    html = animation_html(small_animation(), "Demo_2", alt="a line rising")
+    assert html.split("<script", 1)[0].strip() == "", "nothing is left of the Font Awesome link"
+    once = re.search(r'<input type="radio" name="state" value="once"[^>]*>', html)
+    assert once and "checked" in once.group(), "the player starts in 'Once' mode, not 'Loop'"
+    play = (
+        "<svg viewBox='0 0 16 16' width='14' height='14' fill='currentColor' aria-hidden='true'>"
+        "<polygon points='3,3 11,8 3,13'/></svg>"
+    )
+    assert re.search(
+        r'aria-label="Play" onclick="animDemo_2.play_animation\(\)">\s*' + re.escape(play), html
+    )
+
+
 @pytest.mark.parametrize(
     "name, alt, message",
-    [("two words", "alt", "name must be letters"), ("ok", " ", "alt must describe")],
+    [
+        ("two words", "alt", "name must be letters, digits and underscores, got 'two words'"),
+        ("ok", " ", "alt must describe the animation in words"),
+    ],
 )
 def test_animation_html_explains_bad_input(name, alt, message):
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(ValueError) as error:
         animation_html(small_animation(), name, alt=alt)
+    assert str(error.value) == f"animation_html: {message}"
+
+
+def test_animation_html_says_when_matplotlib_s_player_is_not_what_it_expects():
+    animation = small_animation()
+    animation.to_jshtml = lambda default_mode: "<div>no player</div>"
+    with pytest.raises(RuntimeError) as error:
+        animation_html(animation, "demo", alt="a line rising")
+    assert str(error.value) == (
+        "animation_html: expected one player in matplotlib's HTML, found 0"
+    )

@@ -4,7 +4,9 @@ tests/test_exercise_slips.py checks the same checker on every exercise of the
 chapters; this file pins its behaviour on small exercises made here.
 """
 
+import functools
 import re
+import sys
 
 import numpy as np
 import pytest
@@ -53,6 +55,18 @@ BIAS = Exercise(
     cases=[
         {"x": [[1.0, 2.0], [3.0, 4.0], [0.0, 1.0]], "b": [[0.5, -0.5]], "y": torch.ones(3, 2)},
         {"x": [[1.5, -2.0]], "b": [[0.25, 1.0]], "y": [[0.0, 3.0]]},
+    ],
+)
+
+
+SUM = Exercise(
+    name="Sum of squared errors",
+    loss=lambda w, x, y: ((y - w * x) ** 2).sum(),
+    wrt="w",
+    batched=("x", "y"),
+    cases=[
+        {"w": [3.0], "x": [1.5, -1.0], "y": [0.5, 2.0]},
+        {"w": [-0.5], "x": [0.3, 3.0, 4.0], "y": [1.0, -1.0, 2.0]},
     ],
 )
 
@@ -112,10 +126,16 @@ WRONG_ANSWERS = {
     "transposed": (MATMUL, lambda x, w, y: right_matmul(x, w, y).T, "transpose"),
     "bias not summed": (BIAS, lambda x, b, y: -2 * (y - (x + b)), "batch sum"),
     "sum without keepdim": (BIAS, lambda x, b, y: right_bias(x, b, y)[0], "keepdim"),
+    "mean without keepdim": (MEAN, lambda w, x, y: (-2 * (y - w * x) * x).mean(), "keepdim"),
     "(N,) against (1,)": (MEAN, lambda w, x, y: -2 * (y - w * x) * x / x.numel(), "batch sum"),
     "input factor x dropped": (
         MEAN,
         lambda w, x, y: (-2 * (y - w * x)).mean(dim=0, keepdim=True),
+        "input factor",
+    ),
+    "input factor x dropped from a sum": (
+        SUM,
+        lambda w, x, y: (-2 * (y - w * x)).sum().reshape(1),
         "input factor",
     ),
 }
@@ -146,8 +166,52 @@ def test_slips_that_cannot_be_told_apart_are_both_named():
         cases=[{"w": [3.0], "x": [1.5, -1.0], "y": [0.5, 2.0]}],
     )
     verdict = check_gradient(only_two, lambda w, x, y: (-2 * (y - w * x) * x).mean().reshape(1))
-    assert set(verdict.slips) == {"half", "divided by N"}
-    assert "These slips fit every case alike" in repr(verdict)
+    assert verdict.slips == ("half", "divided by N")
+    assert repr(verdict).endswith(
+        "It is wrong on 1 of the 1 cases.\n"
+        "These slips fit every case alike: your gradient is half of autograd's on every case: "
+        "a factor 2 is missing. In a squared error it is the 2 of the square's derivative, "
+        "d(r²)/dr = 2r. Or: your gradient is autograd's divided by N, the number of samples, "
+        "on every case: a sum does not divide by N (only a mean does)."
+    )
+
+
+def test_a_slip_is_named_only_within_the_tolerance_of_the_grade():
+    verdict = check_gradient(MEAN, lambda w, x, y: -right_mean(w, x, y) * (1 + 1e-5))
+    assert not verdict and verdict.slips == (), repr(verdict)
+
+
+def test_rows_not_summed_are_named_only_when_their_sum_is_right():
+    verdict = check_gradient(BIAS, lambda x, b, y: -(y - (x + b)))  # not summed, and half
+    assert not verdict and verdict.slips == (), repr(verdict)
+
+
+def test_a_loss_that_is_no_sum_over_the_samples_is_not_diagnosed_as_an_input_factor():
+    squared_total = Exercise(
+        name="Squared total",
+        loss=lambda w, x, y: (y - w * x).sum() ** 2,
+        wrt="w",
+        batched=("x", "y"),
+        cases=[{"w": [3.0], "x": [1.5, -1.0, 2.0], "y": [0.5, 2.0, 1.0]}],
+    )
+    verdict = check_gradient(squared_total, lambda w, x, y: 2 * (y - w * x).sum().reshape(1))
+    assert not verdict and verdict.slips == (), repr(verdict)
+
+
+@pytest.mark.parametrize("batched", [("x", "y"), ("y", "x")])
+def test_the_input_factor_is_found_whichever_input_holds_it(batched):
+    exercise = Exercise(
+        name="Targets with a zero",
+        loss=mean_loss,
+        wrt="w",
+        batched=batched,
+        cases=[
+            {"w": [3.0], "x": [1.5, -1.0, 2.0], "y": [0.0, 2.0, 1.0]},
+            {"w": [-0.5], "x": [1.0, 1.0], "y": [1.0, 0.0]},  # x all 1: x changes nothing here
+        ],
+    )
+    verdict = check_gradient(exercise, lambda w, x, y: (-2 * (y - w * x)).mean().reshape(1))
+    assert verdict.slips == ("input factor",), repr(verdict)
 
 
 def test_a_wrong_answer_no_slip_explains_gets_the_exercise_hint():
@@ -209,6 +273,11 @@ def uses_the_exercise_loss(w, x, y):
     return numerical_gradient(lambda v: MEAN.loss(v, x, y), w)
 
 
+def uses_the_exercise_loss_by_hand(w, x, y):
+    h = 1e-6
+    return (MEAN.loss(w + h, x, y) - MEAN.loss(w - h, x, y)).reshape(1) / (2 * h)
+
+
 def uses_finite_differences(w, x, y):
     return numerical_gradient(lambda v: ((y - v * x) ** 2).mean(), w)
 
@@ -224,6 +293,7 @@ def uses_torch_func(w, x, y):
         uses_autograd_grad,
         uses_enable_grad_and_backward,
         uses_the_exercise_loss,
+        uses_the_exercise_loss_by_hand,
         uses_finite_differences,
         uses_torch_func,
     ],
@@ -248,6 +318,20 @@ def test_an_answer_that_turns_autograd_off_cannot_break_the_next_check():
     assert torch.get_default_dtype() is torch.float32, "the default dtype is restored"
     assert torch.equal(torch.random.get_rng_state(), state)
     assert check_gradient(MEAN, right_mean, must_pass=True)
+
+
+def test_a_profiler_that_was_running_still_runs_after_a_check():
+    events = []
+
+    def profiler(frame, event, arg):
+        events.append(event)
+
+    sys.setprofile(profiler)
+    try:
+        check_gradient(MEAN, right_mean)
+        assert sys.getprofile() is profiler
+    finally:
+        sys.setprofile(None)
 
 
 def test_an_answer_that_changes_its_inputs_in_place_changes_nothing_else():
@@ -340,6 +424,120 @@ def test_bad_input_gets_a_clear_message_not_a_traceback(answer, message):
     assert "Traceback" not in repr(verdict)
 
 
+class NamelessAnswer:
+    """A callable with no ``__name__``, as functools.partial or a class instance is."""
+
+    def __call__(self, w, x, y):
+        raise ValueError("math domain error")
+
+
+def raises_type_error(w, x, y):
+    raise TypeError
+
+
+def raises_not_implemented_called(w, x, y):
+    raise NotImplementedError()
+
+
+CASE_1 = "on case 1 of 3 (w=[3.0], x=[1.5], y=[0.5])"
+MATMUL_CASE_1 = "on case 1 of 2 (x=[[2.0], [1.0]], w=[[3.0, 1.0]], y=[[5.0, 2.0], [2.5, 2.0]])"
+HOW_TO_START = (
+    "not attempted yet. To try it, run this chapter in JupyterLab, replace "
+    "`raise NotImplementedError` in {} with your formula, then run that cell and this one."
+)
+WHOLE_MESSAGES = {
+    "None": (MEAN, None, (), HOW_TO_START.format("your function")),
+    "unfilled stub": (
+        MEAN,
+        raises_not_implemented,
+        ("not attempted",),
+        HOW_TO_START.format("`raises_not_implemented`"),
+    ),
+    "unfilled stub with ()": (
+        MEAN,
+        raises_not_implemented_called,
+        ("not attempted",),
+        HOW_TO_START.format("`raises_not_implemented_called`"),
+    ),
+    "a tensor, not a function": (
+        MEAN,
+        torch.ones(1),
+        (),
+        "expected a function of (w, x, y) that returns dL/dw, got a tensor of shape (1,). "
+        "Pass the function itself, without calling it.",
+    ),
+    "a lambda raises": (
+        MEAN,
+        lambda w, x, y: 1 / 0,
+        ("raised",),
+        "`your function` raised ZeroDivisionError: division by zero\n"
+        f"It is called as your function(w, x, y) with float64 tensors; {CASE_1}.",
+    ),
+    "a callable without a name raises": (
+        MEAN,
+        NamelessAnswer(),
+        ("raised",),
+        "`your function` raised ValueError: math domain error\n"
+        f"It is called as your function(w, x, y) with float64 tensors; {CASE_1}.",
+    ),
+    "a one-line raise that is not the stub's": (
+        MEAN,
+        raises_type_error,
+        ("raised",),
+        "`raises_type_error` raised TypeError: \n"
+        f"It is called as raises_type_error(w, x, y) with float64 tensors; {CASE_1}.",
+    ),
+    "autograd": (
+        MEAN,
+        uses_backward,
+        ("autograd",),
+        "`uses_backward` lets the computer find the derivative (it calls `.backward()`, "
+        "`torch.autograd.grad`, `numerical_gradient` or the exercise's own loss). The exercise "
+        "asks for the derivative by hand: write the formula you derived, using only the inputs.",
+    ),
+    "returns None": (
+        MEAN,
+        lambda w, x, y: None,
+        ("type",),
+        f"your function returned None: did you forget `return`? ({CASE_1}).",
+    ),
+    "returns a list, said with the shape of this case's gradient": (
+        MATMUL,
+        lambda x, w, y: [1.0],
+        ("type",),
+        "expected a torch.Tensor of shape (1, 2), got a list. Build the gradient from the "
+        f"input tensors so it stays a tensor ({MATMUL_CASE_1}).",
+    ),
+    "integer dtype": (
+        MEAN,
+        lambda w, x, y: right_mean(w, x, y).long(),
+        ("type",),
+        "expected a float64 tensor, got dtype torch.int64. Integer or boolean tensors cannot "
+        f"hold a gradient ({CASE_1}).",
+    ),
+    "float32": (
+        MEAN,
+        lambda w, x, y: right_mean(w, x, y).float(),
+        ("type",),
+        "expected a float64 tensor (the inputs are float64), got dtype torch.float32. Compute "
+        f"it from the inputs instead of writing torch.tensor(...) ({CASE_1}).",
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    "exercise, answer, slips, message", WHOLE_MESSAGES.values(), ids=WHOLE_MESSAGES
+)
+def test_the_whole_message_and_the_slip_it_names(exercise, answer, slips, message):
+    verdict = check_gradient(exercise, answer)
+    assert not verdict and verdict.slips == slips
+    assert repr(verdict) == f"{exercise.name}: {message}"
+
+
+def test_a_function_without_a_name_is_checked_like_any_other():
+    assert check_gradient(MEAN, functools.partial(right_mean))
+
+
 def test_a_nan_beyond_the_first_entry_is_found_where_it_is():
     def nan_in_row_two(x, w, y):
         answer = right_matmul(x, w, y)
@@ -354,6 +552,11 @@ def test_a_numpy_array_is_not_called_a_ndarray():
     assert exercises._kind(np.zeros(3)) == "a NumPy array of shape (3,)"
     assert exercises._kind(object()) == "an object"
     assert exercises._kind(torch.zeros(2, 3)) == "a tensor of shape (2, 3)"
+
+    class Table:  # has a shape, like a pandas DataFrame, but is no NumPy array
+        shape = (2, 3)
+
+    assert exercises._kind(Table()) == "a Table"
 
 
 def test_messages_round_the_inputs_they_show():
