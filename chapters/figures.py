@@ -57,7 +57,7 @@ def gradient_flow_figure(stages, input_name="X", loss_name="L", dpi=80):
     ax.set_xlim(-0.3, lefts[-1] + width + 0.3)
     ax.set_ylim(-1.1, 1.3)
     ax.set_axis_off()
-    fig.tight_layout()
+    fig.subplots_adjust(left=0, right=1, bottom=0, top=1)  # no layout pass: one draw only
     return fig
 
 
@@ -76,7 +76,7 @@ def fit_and_loss_figure(x, y, x_curve, fits, losses, dpi=80):
             "fit_and_loss_figure: fits and losses must name the same models, "
             f"got {sorted(fits)} and {sorted(losses)}"
         )
-    fig, (ax_fit, ax_loss) = plt.subplots(1, 2, figsize=(8, 3.2), dpi=dpi)
+    fig, (ax_fit, ax_loss) = plt.subplots(1, 2, figsize=(8, 3.2), dpi=dpi, layout="constrained")
     ax_fit.scatter(x, y, color="black", s=14, label="data", zorder=3)
     for number, (name, prediction) in enumerate(fits.items()):
         prediction = _flat(prediction, f"fits[{name!r}]")
@@ -91,7 +91,7 @@ def fit_and_loss_figure(x, y, x_curve, fits, losses, dpi=80):
     ax_fit.set_xlabel("input x")
     ax_fit.set_ylabel("target y / prediction ŷ")
     ax_fit.set_title("the fit after training", fontsize=10)
-    ax_fit.legend(fontsize=8, loc="upper right")
+    ax_fit.legend(fontsize=7, loc="upper left")
     ax_loss.set_yscale("log")
     ax_loss.set_xlabel("step")
     ax_loss.set_ylabel("loss L (sum over the data)")
@@ -99,7 +99,6 @@ def fit_and_loss_figure(x, y, x_curve, fits, losses, dpi=80):
     ax_loss.legend(fontsize=8)
     for ax in (ax_fit, ax_loss):
         ax.grid(alpha=0.3)
-    fig.tight_layout()
     return fig
 
 
