@@ -220,6 +220,11 @@ OTHER_RIGHT_ANSWERS = {
         x.T @ (2 * (torch.tanh(x @ w + b) - y) / torch.cosh(x @ w + b) ** 2)
     ),
     "relu_w": lambda x, w, b, y: x.T @ torch.where(x @ w + b > 0, 2 * (x @ w + b - y), 0.0),
+    "tanh_network_w1": lambda x, w1, b1, w2, b2, y: torch.einsum(
+        "nd,nh->dh",
+        x,
+        (2 * (torch.tanh(x @ w1 + b1) @ w2 + b2 - y) @ w2.T) / torch.cosh(x @ w1 + b1) ** 2,
+    ),
     "relu_b": lambda x, w, b, y: (
         torch.where(x @ w + b > 0, 2 * (x @ w + b - y), 0.0).sum().reshape(1, 1)
     ),

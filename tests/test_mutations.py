@@ -20,6 +20,9 @@ D_MSE_MUTANTS = {
     "factor 2 dropped in d_mse": [("return -2 * (y - y_hat)", "return -(y - y_hat)")],
 }
 
+# Chapter 3's mutant that only shows when N, D, H and K differ (see below).
+SIZE_MUTANT = "bias gradient: mean times the wrong size (hidden when N = K = H)"
+
 # chapter -> {mutant: [(correct text, wrong text), ...]}
 MUTANTS = {
     "01_single_value": {
@@ -58,6 +61,27 @@ MUTANTS = {
             ("dL_db = dL_ds.sum(dim=0, keepdim=True)", "dL_db = dL_ds")
         ],
         "dL/dw: transpose swapped": [("dL_dw = x.T @ dL_ds", "dL_dw = dL_ds.T @ x")],
+        # The network sections: the gradient to the layer below and two layers.
+        "dL/dS1: sigma' dropped": [
+            ("dL_ds1 = dL_dh * d_sigmoid(s1.detach())", "dL_ds1 = dL_dh"),
+            ("dL_ds1 = dL_dh * d_sigmoid(s1)", "dL_ds1 = dL_dh"),
+        ],
+        # W multiplied from the left, shapes made to fit: W dL/dS^T, the transpose of dL/dX.
+        "dL/dX: W on the wrong side of dL/dS": [("return dL_dz @ w.T", "return w @ dL_dz.T")],
+        "dL/db1 not summed over the batch": [("dL_db1 = d_bias(dL_ds1)", "dL_db1 = dL_ds1")],
+        "dL/dH through W2 instead of W2^T": [
+            ("dL_dh = d_matmul_x(w2.detach(), dL_dyhat)", "dL_dh = dL_dyhat @ w2.detach()"),
+            ("dL_dh = d_matmul_x(w2, dL_dyhat)", "dL_dh = dL_dyhat @ w2"),
+        ],
+        # Only shows when sizes differ: a batch mean scaled back up by the number of
+        # columns instead of the number of rows equals the sum when N = K (and N = H),
+        # as in the worked example (N = D = H = K = 2). The random shapes kill it.
+        SIZE_MUTANT: [
+            (
+                "return dL_dz.sum(dim=0, keepdim=True)",
+                "return dL_dz.mean(dim=0, keepdim=True) * dL_dz.shape[1]",
+            )
+        ],
     },
 }
 
@@ -89,4 +113,18 @@ def test_a_wrong_derivation_fails_the_chapters_assertions(chapter, mutant, recor
     assert isinstance(error, AssertionError), (
         f"{chapter} with {mutant!r} stopped in cell {number} with {error!r}, "
         "not at one of its own assertions"
+    )
+
+
+def test_the_size_mutant_passes_the_worked_example_and_fails_on_random_shapes():
+    """Chapter 3's worked network has N = D = H = K = 2: the mutant must get through every
+    cell up to the random shapes (all sizes different) and be stopped there."""
+    chapter, mutant = "03_activation", SIZE_MUTANT
+    cells = mutate(chapter_cells(chapter), MUTANTS[chapter][mutant])
+    outcome = run_cells(cells, chapter)
+    assert outcome is not None, f"{chapter} still passes with the mutant {mutant!r}"
+    error, number = outcome
+    assert isinstance(error, AssertionError), f"stopped in cell {number} with {error!r}"
+    assert cells[number - 1].startswith("for n, d, n_hidden, k in"), (
+        f"the mutant was stopped in cell {number}, not by the random shapes:\n{cells[number - 1]}"
     )
