@@ -31,6 +31,8 @@ logger = logging.getLogger(__name__)
 _ENTITY = re.compile(r"&#x([0-9A-Fa-f]+);")
 _BOLD_STARTS = {"A": 0x1D400, "a": 0x1D41A, "0": 0x1D7CE}  # Mathematical Bold A, a, 0
 _ALIGNMENT_CELL = re.compile(r"&|\\\\")
+_ARITY = {"msub": 2, "msup": 2, "msubsup": 3, "munder": 2, "mover": 2, "munderover": 3}
+_ARITY.update({"mfrac": 2, "mroot": 2})
 
 
 class TeXError(ValueError):
@@ -60,6 +62,26 @@ def _top_level_row_break(tex):
         elif depth == 0:
             return True
     return False
+
+
+def _fix_arity(element):
+    """Give a script or fraction element exactly its number of children.
+
+    latex2mathml writes ``\\begin{pmatrix}...\\end{pmatrix}_{ij}`` as an
+    ``<msub>`` holding the bracket, the table, the bracket and the index: the
+    base, everything but the scripts, goes into one ``<mrow>``.
+    """
+    arity = _ARITY.get(element.tag)
+    if arity is None or len(element) == arity:
+        return
+    if len(element) < arity:
+        raise TeXError(f"<{element.tag}> with {len(element)} parts, {arity} expected")
+    base = ET.Element("mrow")
+    parts = list(element)
+    base.extend(parts[: len(parts) - arity + 1])
+    for part in parts:
+        element.remove(part)
+    element.extend([base, *parts[len(parts) - arity + 1 :]])
 
 
 def tex_to_mathml(tex, display=False):
@@ -94,6 +116,8 @@ def tex_to_mathml(tex, display=False):
             raise TeXError(f"mathvariant={variant!r} has no MathML Core equivalent here")
         if element.tag == "mtd" and "columnalign" in element.attrib:
             element.set("style", f"text-align: {element.attrib.pop('columnalign')}")
+    for element in list(math.iter()):
+        _fix_arity(element)
     # <math><semantics><mrow>...</mrow><annotation>LaTeX</annotation></semantics></math>
     semantics = ET.Element("semantics")
     semantics.extend(list(math))

@@ -36,6 +36,29 @@ def test_animation_html_is_stable_self_contained_and_labelled():
     assert 'action="#n"' not in first and "language=" not in first
 
 
+def test_animation_html_frames_are_palette_pngs_of_the_same_size():
+    import base64
+    import io
+
+    from PIL import Image
+
+    animation = small_animation()
+    plain = animation.to_jshtml(default_mode="once")
+    html = animation_html(small_animation(), "demo", alt="a line rising")
+    pattern = r'frames\[\d+\] = "data:image/png;base64,([A-Za-z0-9+/=\\\n]+)"'
+    before = [base64.b64decode(re.sub(r"[\\\n]", "", f)) for f in re.findall(pattern, plain)]
+    after = [base64.b64decode(f) for f in re.findall(pattern, html)]
+    assert len(after) == len(before) == 3
+    for old, new in zip(before, after, strict=True):
+        old_image, new_image = Image.open(io.BytesIO(old)), Image.open(io.BytesIO(new))
+        assert new_image.mode == "P" and new_image.size == old_image.size
+        # The same picture: every pixel within a few levels of matplotlib's.
+        old_bytes = old_image.convert("RGB").tobytes()
+        new_bytes = new_image.convert("RGB").tobytes()
+        difference = [abs(a - b) for a, b in zip(old_bytes, new_bytes, strict=True)]
+        assert max(difference) <= 24 and sum(difference) / len(difference) < 1
+
+
 def test_animation_html_frame_has_a_src_and_the_frame_size():
     # figsize 2 x 3 inches at 40 dpi: 80 x 120 pixels, width and height different.
     from matplotlib import pyplot as plt
