@@ -6,7 +6,8 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 PORT ?= 8000
 
-.PHONY: help book serve test nbval lint chromium lab execute mutation clean
+
+.PHONY: help book serve test nbval lint chromium lab execute mutation clean java npm vnu lighthouse page-speed
 
 help:
 	@echo "make book     build the book into _build/html"
@@ -16,6 +17,7 @@ help:
 	@echo "make lab      open the chapters in JupyterLab"
 	@echo "make execute  re-run every chapter top to bottom and store its outputs"
 	@echo "make mutation mutation-test the helper modules and print the kill rate (minutes)"
+	@echo "make page-speed  Lighthouse on every page, next to the Jupyter Book template"
 
 $(INSTALLED): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,7 +35,7 @@ serve: book
 
 # Everything CI runs: lint, the book build, the chapters under nbval, then the
 # tests in tests/ on two workers (pyproject.toml keeps each module on one).
-test: lint book chromium nbval
+test: lint book chromium vnu nbval
 	$(BIN)/python -m pytest -n 2 tests
 
 # The chapters and the rules page, each run top to bottom by nbval against its stored
@@ -55,6 +57,45 @@ chromium:
 		else \
 			echo "Chromium is missing. Install it with: sudo apt-get install -y chromium"; exit 1; \
 		fi; }
+
+# The Nu HTML checker for tests/test_valid_pages.py: vnu.jar from npm's vnu-jar,
+# pinned in tests/package-lock.json, run with Java. --ignore-scripts: the package's
+# install script only fetches a Java when none is found, and `make java` installs one.
+VNU_JAR := tests/node_modules/vnu-jar/build/dist/vnu.jar
+vnu: java npm $(VNU_JAR)
+$(VNU_JAR): tests/package-lock.json
+	npm ci --prefix tests --ignore-scripts --no-audit --no-fund
+	touch $@
+
+# Java and npm, from Debian when missing (as root that needs no prompt).
+java:
+	@command -v java >/dev/null || { \
+		if [ "$$(id -u)" = 0 ]; then \
+			apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q default-jre-headless; \
+		else \
+			echo "Java is missing. Install it with: sudo apt-get install -y default-jre-headless"; exit 1; \
+		fi; }
+npm:
+	@command -v npm >/dev/null || { \
+		if [ "$$(id -u)" = 0 ]; then \
+			apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q npm; \
+		else \
+			echo "npm is missing. Install it with: sudo apt-get install -y npm"; exit 1; \
+		fi; }
+
+# Lighthouse 12.2.3 for bench/page_speed.py, pinned in bench/package-lock.json (13.x
+# needs Node 22). Not part of `make test`.
+LIGHTHOUSE := bench/node_modules/.bin/lighthouse
+lighthouse: npm chromium $(LIGHTHOUSE)
+$(LIGHTHOUSE): bench/package-lock.json
+	npm ci --prefix bench --no-audit --no-fund
+	touch $@
+
+# Every page of the book and of the plain Jupyter Book template, side by side, with
+# Lighthouse's mobile preset (about a minute a page on 2 cores; RUNS=3 by default).
+RUNS ?= 3
+page-speed: book lighthouse
+	$(BIN)/python bench/page_speed.py --runs $(RUNS)
 
 # JupyterLab from the course's environment, on chapters/, fetching no news or updates.
 lab: $(INSTALLED)

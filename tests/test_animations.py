@@ -27,9 +27,51 @@ def test_animation_html_is_stable_self_contained_and_labelled():
     assert first == second, "two runs must store the same output for nbval"
     assert "http" not in first, "the player must load nothing from the network"
     assert 'class="fa' not in first, "Font Awesome icons come from a CDN"
-    assert '<img id="_anim_imgdemo" alt="a &quot;line&quot; rising">' in first
+    assert '<img id="_anim_imgdemo" alt="a &quot;line&quot; rising" src=' in first
     assert '<input id="_anim_sliderdemo" aria-label="Frame"' in first
     assert "animdemo.next_frame()" in first
+    # Valid HTML (the Nu checker runs on the built book in tests/test_valid_pages.py).
+    assert first.startswith('<div class="animation-player">\n<style>'), "style sheet first"
+    assert first.count("<style>") == 1 and first.rstrip().endswith("</div>")
+    assert 'action="#n"' not in first and "language=" not in first
+
+
+def test_animation_html_frames_are_palette_pngs_of_the_same_size():
+    import base64
+    import io
+
+    from PIL import Image
+
+    animation = small_animation()
+    plain = animation.to_jshtml(default_mode="once")
+    html = animation_html(small_animation(), "demo", alt="a line rising")
+    pattern = r'frames\[\d+\] = "data:image/png;base64,([A-Za-z0-9+/=\\\n]+)"'
+    before = [base64.b64decode(re.sub(r"[\\\n]", "", f)) for f in re.findall(pattern, plain)]
+    after = [base64.b64decode(f) for f in re.findall(pattern, html)]
+    assert len(after) == len(before) == 3
+    for old, new in zip(before, after, strict=True):
+        old_image, new_image = Image.open(io.BytesIO(old)), Image.open(io.BytesIO(new))
+        assert new_image.mode == "P" and new_image.size == old_image.size
+        # The same picture: every pixel within a few levels of matplotlib's.
+        old_bytes = old_image.convert("RGB").tobytes()
+        new_bytes = new_image.convert("RGB").tobytes()
+        difference = [abs(a - b) for a, b in zip(old_bytes, new_bytes, strict=True)]
+        assert max(difference) <= 24 and sum(difference) / len(difference) < 1
+
+
+def test_animation_html_frame_has_a_src_and_the_frame_size():
+    # figsize 2 x 3 inches at 40 dpi: 80 x 120 pixels, width and height different.
+    from matplotlib import pyplot as plt
+    from matplotlib.animation import FuncAnimation
+
+    fig, ax = plt.subplots(figsize=(2, 3), dpi=40)
+    (line,) = ax.plot([0, 1], [0, 0])
+    animation = FuncAnimation(fig, lambda i: line.set_ydata([0, i]), frames=2)
+    plt.close(fig)
+    html = animation_html(animation, "tall", alt="a line")
+    img = re.search(r'<img id="_anim_imgtall"[^>]*>', html).group()
+    assert 'src="data:image/gif;base64,' in img, img
+    assert 'width="80" height="120"' in img, img
 
 
 def test_animation_html_draws_each_frame_once_after_tight_layout():

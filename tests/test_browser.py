@@ -77,15 +77,15 @@ NOTEBOOK_PAGES = [
 
 
 def load(visit, path):
-    """Open `path`, then wait for MathJax to finish and every image to arrive."""
+    """Open `path`, then wait for its fonts (the formulas' too) and every image to arrive.
+
+    The formulas are MathML written when the book is built (_ext/mathml.py): no script
+    typesets them, the browser draws them with the book's math font.
+    """
     visit.goto(path)
     visit.path = path
     page = visit.page
-    if page.locator('script[src*="mathjax"]').count():
-        page.wait_for_function(
-            "() => window.MathJax && MathJax.startup && MathJax.startup.promise"
-        )
-        page.evaluate("() => MathJax.startup.promise.then(() => document.fonts.ready)")
+    page.evaluate("() => document.fonts.ready.then(() => true)")
     page.evaluate(
         "() => document.querySelectorAll('img[loading=lazy]').forEach(i => i.loading = 'eager')"
     )
@@ -178,15 +178,14 @@ def test_page_references_nothing_remote(html_dir, path):
     parser = _RemoteReferences()
     parser.feed(source)
     assert not parser.remote, f"{path} loads from the network:\n" + "\n".join(parser.remote)
-    mathjax = [s for s in parser.scripts if "mathjax" in s.lower()]
-    if 'class="math' in source:
-        assert mathjax, f"{path} has formulas but loads no MathJax"
-    for src in mathjax:
-        target = urljoin(f"http://book/{path}", urlsplit(src).path)
-        assert urlsplit(target).path.startswith("/_static/mathjax/"), (
-            f"{path}: MathJax comes from {src}, not the book's _static/mathjax"
-        )
-        assert (html_dir / urlsplit(target).path.lstrip("/")).is_file(), f"{path}: {src} missing"
+    # The formulas are MathML in the page itself, written when the book is built
+    # (_ext/mathml.py): no script typesets them, none may be left as TeX for one.
+    scripts = [s for s in parser.scripts if re.search(r"mathjax|katex", s, re.IGNORECASE)]
+    assert not scripts, f"{path} loads a script to typeset formulas: {scripts}"
+    formulas = re.findall(r'<(?:span|div) class="math notranslate nohighlight"[^>]*>', source)
+    assert source.count("<math ") >= len(formulas), (
+        f"{path}: {len(formulas)} formulas, {source.count('<math ')} of them MathML"
+    )
 
 
 @pytest.mark.parametrize("path", page_params(NOTEBOOK_PAGES))
@@ -224,23 +223,32 @@ def test_math_is_typeset(shown):
     visit, page = shown, shown.page
     path = visit.path
     formulas = page.locator(".math").count()
-    if formulas:
-        assert page.locator("mjx-container").count() > 0, f"{path}: no formula was typeset"
+    # Typeset: every formula is a <math> element the browser lays out as MathML
+    # (display "math" or "block math"; a browser without MathML would draw it inline).
     untypeset = page.evaluate(
         """() => [...document.querySelectorAll('.math')]
-                 .filter(e => !e.querySelector('mjx-container'))
+                 .filter(e => {
+                   const m = e.querySelector('math');
+                   return !m || !getComputedStyle(m).display.includes('math')
+                          || (e.checkVisibility() && m.getBoundingClientRect().width === 0);
+                 })
                  .map(e => e.textContent.trim().slice(0, 80))"""
     )
-    assert not untypeset, f"{path}: formulas MathJax did not typeset: {untypeset}"
-    # A TeX error becomes <mjx-merror>; an undefined macro such as \\foo is drawn in red
-    # (MathJax's noundefined extension), visible only in the assistive MathML.
+    assert not untypeset, f"{path}: formulas not typeset as MathML: {untypeset}"
+    if formulas:
+        font = page.evaluate(
+            """() => [...document.fonts].filter(f => f.family.replace(/"/g, '') === 'Book Math')
+                                        .map(f => f.status)"""
+        )
+        assert font == ["loaded"], f"{path}: the math font did not load: {font}"
+    # A formula the converter could not read is a build warning (-W fails the build);
+    # a macro it did not know would show as its name, an <merror> as an error.
     errors = page.evaluate(
-        """() => [
-             ...[...document.querySelectorAll('mjx-merror')]
-                .map(e => e.getAttribute('data-mjx-error') || e.textContent),
-             ...[...document.querySelectorAll('mjx-assistive-mml mtext[mathcolor="red"]')]
+        r"""() => [
+             ...[...document.querySelectorAll('merror')].map(e => e.textContent),
+             ...[...document.querySelectorAll('math mi, math mo, math mtext')]
                 .map(e => e.textContent)
-                .filter(t => t.startsWith('\\\\'))
+                .filter(t => t.startsWith('\\'))
                 .map(t => 'undefined macro ' + t),
            ]"""
     )
@@ -248,7 +256,7 @@ def test_math_is_typeset(shown):
     # The text a reader sees, outside code (a LaTeX string in Python code is code).
     text = page.evaluate(
         """() => {
-             const skip = 'pre, code, script, style, textarea, mjx-container';
+             const skip = 'pre, code, script, style, textarea, annotation';
              const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
              const parts = [];
              while (walker.nextNode()) {
