@@ -82,7 +82,8 @@ class LinkToZip(SphinxPostTransform):
     """A Markdown link to the zip's place in the built site becomes a link to the zip."""
 
     default_priority = 8  # before MyST resolves (and warns about) its links, at 9
-    formats = ("html",)
+    # Every builder: the link checker reads the same links, and warns about this one
+    # (a target MyST does not know) unless it is turned into a plain link there too.
 
     def run(self, **kwargs):
         for node in list(self.document.findall(addnodes.pending_xref)):
