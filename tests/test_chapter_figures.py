@@ -25,6 +25,7 @@ from graphs import GraphFigure
 GRAPHS = {
     "01_single_value": {"forward_graph": "cost", "backward_graph": "cost"},
     "02_matrix": {"matrix_graph": "loss_ag"},
+    "03_activation": {"activation_graph": "L"},
 }
 
 _runs = {}
@@ -81,7 +82,20 @@ def matrix_example():
     return ((y - x @ w) ** 2).sum()
 
 
-EXAMPLES = {"01_single_value": single_value_example, "02_matrix": matrix_example}
+def activation_example():
+    x = torch.tensor([[2.0], [-2.0]])
+    w = torch.tensor([[3.0]], requires_grad=True)
+    b = torch.tensor([[1.0]], requires_grad=True)
+    y = torch.tensor([[1.0], [1.5]])
+    y_hat = 1 / (1 + torch.exp(-(x @ w + b)))
+    return ((y - y_hat) ** 2).sum()
+
+
+EXAMPLES = {
+    "01_single_value": single_value_example,
+    "02_matrix": matrix_example,
+    "03_activation": activation_example,
+}
 
 
 def stored_code_outputs(chapter):
@@ -190,6 +204,37 @@ FIGURE_DATA = {
         ],
         # the first and the last positions' target: start and minimum
         "matrix_gradient_descent": lambda ns: _values(ns["path"][0], ns["w_star"]),
+    },
+    "03_activation": {
+        # the grid's ends, the sigmoid's range, the slope's peak and where it is, the two s
+        "fig-ch3-sigmoid": lambda ns: [
+            *_values(ns["s_plot"][[0, -1]], ns["sigmoid"](ns["s_plot"][[0, -1]])),
+            *_values(ns["d_sigmoid"](ns["s_plot"]).max()),
+            *_values(ns["s_plot"][ns["d_sigmoid"](ns["s_plot"]).argmax()], ns["s_worked"]),
+        ],
+        # the number of points, their x range, their targets' range, the number of steps
+        "ch3_sigmoid_fit": lambda ns: [
+            ns["n_points"],
+            *_values(ns["x_train"].min(), ns["x_train"].max()),
+            *_values(ns["y_train"].min(), ns["y_train"].max()),
+            ns["n_steps"],
+        ],
+        # the layers' numbers, as their boxes are labelled ("linear 1", "linear 2")
+        "fig-ch3-gradient-flow": lambda ns: [
+            float(number)
+            for label, _, _ in ns["flow_layers"]
+            for number in re.findall(r"\d+", label.split("\n")[0])
+        ],
+        # the data at both ends and in the middle, the fits' peak and level, the losses
+        "fig-ch3-network-fit": lambda ns: [
+            ns["n_bump"],
+            *_values(ns["x_bump"][[0, 10, -1]], ns["y_bump"][[0, 10, -1]]),
+            *_values(ns["fit_network"].max(), ns["x_grid"][ns["fit_network"].argmax()]),
+            *_values(ns["fit_neuron"].mean()),
+            ns["n_steps_net"],
+            *_values(ns["losses_net_hand"][0], ns["losses_net_hand"][-1]),
+            *_values(ns["losses_neuron"][0], ns["losses_neuron"][-1]),
+        ],
     },
 }
 

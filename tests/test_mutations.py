@@ -23,6 +23,15 @@ D_MSE_MUTANTS = {
 # Chapter 3's mutant that only shows when N, D, H and K differ (see below).
 SIZE_MUTANT = "bias gradient: mean times the wrong size (hidden when N = K = H)"
 
+# Chapter 3's mutants that give the worked example's numbers (D = K = 1): each step is checked
+# again on a random neuron with N = 5, D = 3, K = 2, and only that check stops them.
+RANDOM_NEURON_MUTANTS = [
+    "dL/dW: transpose swapped (the same when D = K = 1)",
+    "dL/db: summed over the outputs too (the same when K = 1)",
+    "dL/dS: sigma' summed over the outputs (the same when K = 1)",
+    "dL/dY hat: the errors summed over the outputs (the same when K = 1)",
+]
+
 # chapter -> {mutant: [(correct text, wrong text), ...]}
 MUTANTS = {
     "01_single_value": {
@@ -60,7 +69,42 @@ MUTANTS = {
         "bias gradient not summed over the batch": [
             ("dL_db = dL_ds.sum(dim=0, keepdim=True)", "dL_db = dL_ds")
         ],
-        "dL/dw: transpose swapped": [("dL_dw = x.T @ dL_ds", "dL_dw = dL_ds.T @ x")],
+        # D = K = 1 in the worked example: only the random neuron's steps (D = 3, K = 2)
+        # tell these apart; see test_the_random_neurons_steps_alone_stop_these_mutants.
+        RANDOM_NEURON_MUTANTS[0]: [
+            ("dL_dw = x.T @ dL_ds", "dL_dw = dL_ds.T @ x"),
+            ("dL_dw_r = x_r.T @ dL_ds_r", "dL_dw_r = dL_ds_r.T @ x_r"),
+        ],
+        RANDOM_NEURON_MUTANTS[1]: [
+            (
+                "dL_db = dL_ds.sum(dim=0, keepdim=True)",
+                "dL_db = dL_ds.sum(dim=(0, 1), keepdim=True)",
+            ),
+            (
+                "dL_db_r = dL_ds_r.sum(dim=0, keepdim=True)",
+                "dL_db_r = dL_ds_r.sum(dim=(0, 1), keepdim=True)",
+            ),
+        ],
+        RANDOM_NEURON_MUTANTS[2]: [
+            (
+                "dL_ds = dL_dyhat * d_sigmoid(s.detach())",
+                "dL_ds = dL_dyhat * d_sigmoid(s.detach()).sum(dim=1, keepdim=True)",
+            ),
+            (
+                "dL_ds_r = dL_dyhat_r * d_sigmoid(s_r)",
+                "dL_ds_r = dL_dyhat_r * d_sigmoid(s_r).sum(dim=1, keepdim=True)",
+            ),
+        ],
+        RANDOM_NEURON_MUTANTS[3]: [
+            (
+                "dL_dyhat = d_mse(y, y_hat.detach())",
+                "dL_dyhat = d_mse(y, y_hat.detach()).sum(dim=1, keepdim=True)",
+            ),
+            (
+                "dL_dyhat_r = d_mse(y_r, sigmoid(s_r))",
+                "dL_dyhat_r = d_mse(y_r, sigmoid(s_r)).sum(dim=1, keepdim=True)",
+            ),
+        ],
         # The network sections: the gradient to the layer below and two layers.
         "dL/dS1: sigma' dropped": [
             ("dL_ds1 = dL_dh * d_sigmoid(s1.detach())", "dL_ds1 = dL_dh"),
@@ -127,4 +171,19 @@ def test_the_size_mutant_passes_the_worked_example_and_fails_on_random_shapes():
     assert isinstance(error, AssertionError), f"stopped in cell {number} with {error!r}"
     assert cells[number - 1].startswith("for n, d, n_hidden, k in"), (
         f"the mutant was stopped in cell {number}, not by the random shapes:\n{cells[number - 1]}"
+    )
+
+
+@pytest.mark.parametrize("mutant", RANDOM_NEURON_MUTANTS)
+def test_the_random_neurons_steps_alone_stop_these_mutants(mutant):
+    """Each gets through every cell on the worked example (D = K = 1) and is stopped by a
+    step's check on the random neuron (names ending in _r, compared with auto_r)."""
+    chapter = "03_activation"
+    cells = mutate(chapter_cells(chapter), MUTANTS[chapter][mutant])
+    outcome = run_cells(cells, chapter)
+    assert outcome is not None, f"{chapter} still passes with the mutant {mutant!r}"
+    error, number = outcome
+    assert isinstance(error, AssertionError), f"stopped in cell {number} with {error!r}"
+    assert 'auto_r["' in cells[number - 1], (
+        f"the mutant was stopped in cell {number}, not by the random neuron:\n{cells[number - 1]}"
     )
