@@ -190,7 +190,14 @@ def test_sphinx_linkcheck_reports_no_problem(built, tmp_path):
     report = tmp_path / "_build" / "html" / "output.json"
     assert report.is_file(), f"linkcheck wrote no report at {report}"
     entries = [json.loads(line) for line in report.read_text(encoding="utf-8").splitlines()]
-    bad = [e for e in entries if e["status"] not in ("working", "unchecked")]
+    # The course zip is the one link _config.yml tells linkcheck to ignore: it is written
+    # into the built site, where test_local_links_resolve checks it.
+    bad = [
+        e
+        for e in entries
+        if e["status"] not in ("working", "unchecked")
+        and not (e["status"] == "ignored" and e["uri"].endswith("backprop-by-hand.zip"))
+    ]
     assert not bad, "linkcheck problems:\n" + "\n".join(
         f"{e['filename']}:{e['lineno']} {e['uri']} ({e['status']}: {e['info']})" for e in bad
     )
