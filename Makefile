@@ -48,15 +48,19 @@ lint: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# $(call apt_install,COMMAND,PACKAGE): install Debian's PACKAGE when COMMAND is
+# missing; as root that needs no prompt, otherwise it prints the command to run.
+apt_install = command -v $(1) >/dev/null || { \
+	if [ "$$(id -u)" = 0 ]; then \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(2); \
+	else \
+		echo "$(1) is missing. Install it with: sudo apt-get install -y $(2)"; exit 1; \
+	fi; }
+
 # The browser tests drive Debian's Chromium (Playwright's own download does not
-# work offline). Installed here when missing; as root that needs no prompt.
+# work offline).
 chromium:
-	@command -v chromium >/dev/null || { \
-		if [ "$$(id -u)" = 0 ]; then \
-			apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
-		else \
-			echo "Chromium is missing. Install it with: sudo apt-get install -y chromium"; exit 1; \
-		fi; }
+	@$(call apt_install,chromium,chromium)
 
 # The Nu HTML checker for tests/test_valid_pages.py: vnu.jar from npm's vnu-jar,
 # pinned in tests/package-lock.json, run with Java. --ignore-scripts: the package's
@@ -67,21 +71,11 @@ $(VNU_JAR): tests/package-lock.json
 	npm ci --prefix tests --ignore-scripts --no-audit --no-fund
 	touch $@
 
-# Java and npm, from Debian when missing (as root that needs no prompt).
+# Java and npm, from Debian when missing.
 java:
-	@command -v java >/dev/null || { \
-		if [ "$$(id -u)" = 0 ]; then \
-			apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q default-jre-headless; \
-		else \
-			echo "Java is missing. Install it with: sudo apt-get install -y default-jre-headless"; exit 1; \
-		fi; }
+	@$(call apt_install,java,default-jre-headless)
 npm:
-	@command -v npm >/dev/null || { \
-		if [ "$$(id -u)" = 0 ]; then \
-			apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q npm; \
-		else \
-			echo "npm is missing. Install it with: sudo apt-get install -y npm"; exit 1; \
-		fi; }
+	@$(call apt_install,npm,npm)
 
 # Lighthouse 12.2.3 for bench/page_speed.py, pinned in bench/package-lock.json (13.x
 # needs Node 22). Not part of `make test`.
