@@ -4,9 +4,10 @@ Measured in one run, several times each, in rounds (floor, nbval, book build,
 make test, then again), so that a slow spell of the machine reaches every
 measure alike; the median of each is reported:
 
-- floor:      for each chapter, one after another, start a kernel and import
-              torch and matplotlib (what nbval must pay before the first cell);
-- nbval:      `make nbval`, the chapters as `make test` runs them (three workers);
+- floor:      for each notebook nbval runs (the chapters and the rules page), one
+              after another, start a kernel and import torch and matplotlib (what
+              nbval must pay before the first cell);
+- nbval:      `make nbval`, the notebooks as `make test` runs them;
 - book build: `jupyter-book build` with the previous build in place (warm);
 - make test:  the whole test command, warm (lint, book, every test).
 
@@ -25,14 +26,15 @@ from jupyter_client.manager import start_new_kernel
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
+# The notebooks `make nbval` runs: the chapters and the rules page.
+NOTEBOOKS = [*sorted((ROOT / "chapters").glob("*.ipynb")), ROOT / "rules.ipynb"]
 TARGETS = {"nbval": ("ratio", 1.5), "book build": ("seconds", 15), "make test": ("seconds", 120)}
 
 
 def floor_once():
-    """Start a kernel and import torch and matplotlib, once per chapter, in turn."""
+    """Start a kernel and import torch and matplotlib, once per notebook, in turn."""
     start = time.perf_counter()
-    for _ in CHAPTERS:
+    for _ in NOTEBOOKS:
         manager, client = start_new_kernel(kernel_name="python3", stderr=subprocess.DEVNULL)
         try:
             reply = client.execute_interactive(
