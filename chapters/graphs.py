@@ -444,8 +444,8 @@ def draw_graph(output, names=None, gradients=None, caption=None, check=True):
 
 
 def _value_line(node):
-    if node.value is None:
-        return pretty(node.name) if node.name else "(not saved)"
+    if node.value is None:  # never a named node: its tensor gives its value
+        return "(not saved)"
     value = format_value(node.value)
     return f"{pretty(node.name)} = {value}" if node.name else value
 
@@ -517,14 +517,12 @@ def _layout(graph):
     for node in graph.nodes:  # a leaf sits just left of its first consumer
         if not inputs[node.id] and consumers[node.id]:
             column[node.id] = min(column[t] for t in consumers[node.id]) - 1
-    low = min(column.values())
-    column = {k: v - low for k, v in column.items()}
 
     row = {graph.nodes[-1].id: 0.0}
-    for node in reversed(graph.nodes):  # from the output back, inputs spread around
+    for node in reversed(graph.nodes):  # from the output back (consumers are placed first)
         unplaced = [i for i in dict.fromkeys(inputs[node.id]) if i not in row]
-        for k, i in enumerate(unplaced):
-            row[i] = row.get(node.id, 0.0) - (k - (len(unplaced) - 1) / 2)
+        for k, i in enumerate(unplaced):  # inputs spread around, the first on top
+            row[i] = row[node.id] - (k - (len(unplaced) - 1) / 2)
     for c in set(column.values()):  # no two boxes of a column overlap
         ids = sorted((k for k in column if column[k] == c), key=lambda k: -row[k])
         for above, below in zip(ids, ids[1:], strict=False):
