@@ -628,7 +628,8 @@ def test_the_constants_note_is_under_everything_on_the_left_in_grey_italics():
     boxes = [s["box"] for k, s in shapes.items() if k.startswith("node-")]
     assert note["box"][0] == pytest.approx(min(b[0] for b in boxes), abs=2)
     assert all(note["box"][1] > t["box"][3] for t in texts[:-1]), "under every other text"
-    no_constants = draw_graph(*single_value()[:1], {"w": single_value()[1]["w"]})
+    loss, named, _ = single_value()
+    no_constants = draw_graph(loss, {"w": named["w"]})
     assert not [t for t in drawing(no_constants)[2] if t["text"].startswith("Not in")]
     assert no_constants.height < figure.height
 
