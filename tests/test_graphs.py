@@ -696,3 +696,78 @@ def test_the_html_escapes_quotes_in_the_alt_and_keeps_its_class():
     page = figure._repr_html_()
     assert page.startswith('<figure class="autograd-graph"><img ')
     assert "autograd&#x27;s record" in page and "autograd's" not in page.split("<figcaption>")[0]
+
+
+def message(error, call, *arguments, **keywords):
+    with pytest.raises(error) as raised:
+        call(*arguments, **keywords)
+    return str(raised.value)
+
+
+def test_the_whole_messages_for_bad_input():
+    L, names, gradients = single_value()
+    x = torch.tensor([2.0])
+    w = torch.tensor([3.0], requires_grad=True)
+    assert message(TypeError, record_graph, 16.0) == (
+        "record_graph: output must be a torch.Tensor, got float"
+    )
+    assert message(ValueError, record_graph, w) == (
+        "record_graph: output has no grad_fn, so autograd recorded no graph for it: it is a "
+        "leaf tensor (a tensor you created, not one computed by an operation)"
+    )
+    assert message(ValueError, record_graph, x * 3) == (
+        "record_graph: output has no grad_fn, so autograd recorded no graph for it: it was "
+        "not computed from any tensor with requires_grad=True (or it was computed under "
+        "torch.no_grad(), or detached)"
+    )
+    assert message(ValueError, record_graph, L, {"w2": w}) == (
+        "record_graph: names['w2'] matches no node of the graph: that tensor was not used to "
+        "compute the output (a copy or another run of the forward pass is a different tensor)"
+    )
+    assert message(ValueError, record_graph, L, {"L": L, "cost": L}) == (
+        "record_graph: names 'L' and 'cost' name the same node; give each tensor one name"
+    )
+    assert message(TypeError, record_graph, L, [w]) == (
+        "names must be a dict of name -> tensor, like {'w': w}, got list"
+    )
+    assert message(TypeError, record_graph, L, {"w": 3.0}) == (
+        "names['w'] must be a torch.Tensor, got float"
+    )
+    for bad in ("", " ", 7):
+        assert message(TypeError, record_graph, L, {bad: w}) == (
+            f"names: every name must be a non-empty string, got {bad!r}"
+        )
+    assert message(TypeError, draw_graph, L, names, [gradients["w"]]) == (
+        "gradients must be a dict of name -> hand-derived gradient, like {'w': dL_dw}, got list"
+    )
+    assert message(ValueError, draw_graph, L, names, {"x": x}) == (
+        "draw_graph: 'x' is not in autograd's record (it does not require a gradient), so no "
+        "gradient flows back to it"
+    )
+    assert message(TypeError, draw_graph, L, names, {"w": 16.0}) == (
+        "gradients['w'] must be a torch.Tensor, got float"
+    )
+    assert message(ValueError, draw_graph, L, names, {"w": torch.tensor(16.0)}) == (
+        "draw_graph: gradients['w'] has shape (), but w has shape (1,): a gradient has the "
+        "shape of what it is taken with respect to"
+    )
+    errors = (torch.tensor([2.0, 2.0]) - w * 2) ** 2
+    assert message(ValueError, draw_graph, errors, {"w": w}, {"w": torch.zeros(1)}) == (
+        "draw_graph: the output has shape (2,); checking gradients needs a single number (a "
+        "loss): sum it first, or pass check=False"
+    )
+    L.backward()
+    assert message(ValueError, draw_graph, L, names, gradients) == (
+        "draw_graph: autograd's record of the output was freed by backward(), so the hand "
+        "gradients cannot be checked: draw the graph before calling backward(), or pass "
+        "check=False"
+    )
+
+
+def test_a_float32_hand_gradient_is_compared_in_the_loss_dtype():
+    w = torch.tensor([3.0], dtype=torch.float64, requires_grad=True)
+    x = torch.tensor([2.0], dtype=torch.float64)
+    L = ((x - w * x) ** 2).sum()
+    hand = (-2 * (x - w.detach() * x) * x).float()  # 16.0 in float32
+    figure = draw_graph(L, {"w": w, "x": x, "L": L}, {"w": hand})
+    assert "∂L/∂w = 16" in figure.alt
