@@ -771,3 +771,27 @@ def test_a_float32_hand_gradient_is_compared_in_the_loss_dtype():
     hand = (-2 * (x - w.detach() * x) * x).float()  # 16.0 in float32
     figure = draw_graph(L, {"w": w, "x": x, "L": L}, {"w": hand})
     assert "∂L/∂w = 16" in figure.alt
+
+
+def test_the_figure_keeps_the_gradients_it_drew_and_a_blank_caption_is_refused():
+    L, names, gradients = single_value()
+    figure = draw_graph(L, names, gradients)
+    assert [name for name, _ in figure.gradients] == ["y_hat", "w"]
+    torch.testing.assert_close(figure.gradients[1][1], gradients["w"], rtol=0, atol=0)
+    assert message(ValueError, draw_graph, L, names, caption="") == (
+        "draw_graph: caption must be a non-empty string"
+    )
+
+
+def test_a_wide_last_column_and_the_note_close_under_the_drawing():
+    w = torch.tensor([3.0, 1.0, 2.0, 5.0], requires_grad=True)
+    y = torch.tensor([2.0, 2.0, 1.0, 1.0])
+    errors = (y - w) ** 2
+    figure = draw_graph(errors, {"w": w, "y": y, "errors": errors})
+    (width, height), shapes, texts = drawing(figure)
+    boxes = [s["box"] for k, s in shapes.items() if k.startswith("node-")]
+    assert boxes[-1][2] - boxes[-1][0] > boxes[0][2] - boxes[0][0], "the loss's box is wider"
+    assert width - max(b[2] for b in boxes) == pytest.approx(min(b[0] for b in boxes), abs=0.5)
+    note = texts[-1]
+    assert note["text"].startswith("Not in autograd's record")
+    assert 0 < note["box"][1] - max(b[3] for b in boxes) < 1.0 * 72, "the note close under"
