@@ -574,6 +574,8 @@ def test_gradient_labels_sit_under_their_arrow_clear_of_every_box_and_label(exam
     for label in labels:
         assert label["fill"] == "#b2182b" and label["text-anchor"] == "middle"
         assert not any(overlap(label["box"], box) for box in boxes), label["text"]
+        above = [b for b in boxes if b[0] < label["box"][2] and label["box"][0] < b[2]]
+        assert all(label["box"][1] - b[3] >= 6 for b in above if b[3] <= label["box"][1])
         assert not any(overlap(label["box"], o["box"]) for o in texts if o is not label)
     for name, label in zip(gradients, labels, strict=True):
         node = figure.graph.node(name).id
@@ -594,7 +596,7 @@ def test_a_gradient_shared_by_two_consumers_is_written_under_its_node():
     (label,) = [t for t in texts if t["text"].startswith("∂L/∂w = ")]
     box = shapes["node-0"]["box"]
     assert centre(label["box"])[0] == pytest.approx(centre(box)[0], abs=0.01)
-    assert 0 < label["box"][1] - box[3] < 0.4 * 72, "just under the node"
+    assert 6 <= label["box"][1] - box[3] < 0.4 * 72, "just under the node, clear of it"
 
 
 @pytest.mark.parametrize("example", EXAMPLES)
@@ -609,7 +611,7 @@ def test_the_canvas_fits_the_drawing_with_small_even_margins(example):
     boxes = [s["box"] for k, s in shapes.items() if k.startswith("node-")]
     assert min(b[0] for b in boxes) == pytest.approx(width - max(b[2] for b in boxes), abs=0.5)
     assert 0 < left <= 0.15 * 72 and 0 < width - right <= 0.15 * 72
-    assert 0 < top <= 0.3 * 72 and 0 < height - bottom <= 0.3 * 72
+    assert 6 <= top <= 0.3 * 72 and 6 <= height - bottom <= 0.3 * 72, "clear of the edges"
     root = ET.fromstring(figure.svg)
     ids = [e.get("id") for e in root.iter() if e.get("id")]
     assert not [i for i in ids if re.match(r"(x|y)tick|matplotlib\.axis|spine", i)], "no axes"
@@ -795,3 +797,19 @@ def test_a_wide_last_column_and_the_note_close_under_the_drawing():
     note = texts[-1]
     assert note["text"].startswith("Not in autograd's record")
     assert 0 < note["box"][1] - max(b[3] for b in boxes) < 1.0 * 72, "the note close under"
+
+
+def test_neighbouring_gradient_labels_alternate_between_two_heights():
+    w = torch.tensor([0.5], requires_grad=True)
+    e1 = w.exp()
+    e2 = e1.exp()
+    e3 = e2.exp()
+    L = e3.sum()
+    names = {"w": w, "e1": e1, "e2": e2, "e3": e3, "L": L}
+    gradients = {"w": e3.detach() * e2.detach() * e1.detach(), "e1": e3.detach() * e2.detach()}
+    gradients.update(e2=e3.detach(), e3=torch.ones(1))
+    _, _, texts = drawing(draw_graph(L, names, gradients))
+    y = [centre(t["box"])[1] for t in texts if t["text"].startswith("∂")]
+    assert len(y) == 4
+    assert y[0] == pytest.approx(y[2], abs=1) and y[1] == pytest.approx(y[3], abs=1)
+    assert y[1] > y[0] + 0.2 * 72, "odd columns' labels lower, so neighbours do not collide"
