@@ -611,7 +611,7 @@ def test_the_canvas_fits_the_drawing_with_small_even_margins(example):
     boxes = [s["box"] for k, s in shapes.items() if k.startswith("node-")]
     assert min(b[0] for b in boxes) == pytest.approx(width - max(b[2] for b in boxes), abs=0.5)
     assert 0 < left <= 0.15 * 72 and 0 < width - right <= 0.15 * 72
-    assert 6 <= top <= 0.3 * 72 and 6 <= height - bottom <= 0.3 * 72, "clear of the edges"
+    assert 6 <= top <= 0.25 * 72 and 6 <= height - bottom <= 0.25 * 72, "small margins"
     root = ET.fromstring(figure.svg)
     ids = [e.get("id") for e in root.iter() if e.get("id")]
     assert not [i for i in ids if re.match(r"(x|y)tick|matplotlib\.axis|spine", i)], "no axes"
@@ -681,6 +681,8 @@ def test_values_are_written_briefly():
     assert format_value(torch.zeros(2, 3)) == "a 2×3 tensor"
     assert format_value(torch.tensor(-0.0)) == "0", "no minus sign on a zero"
     assert format_value(torch.tensor([1 / 3])) == "0.3333"
+    assert format_value(torch.arange(5.0)) == "a 5 tensor", "five numbers are too many"
+    assert format_value(torch.arange(4.0)) == "[0, 1, 2, 3]"
     assert pretty("y_hat") == "ŷ" and pretty("z_hat") == "ẑ"
     assert pretty("dL_dw") == "dL_dw" and pretty("yy_hat") == "yy_hat"
 
