@@ -290,6 +290,23 @@ class GraphFigure:
 # A column is as wide as its widest box; a box fits its longest line (_CHAR_W a character).
 _GAP, _MARGIN, _ROW, _BOX_W, _BOX_H, _FONT, _CHAR_W = 0.6, 0.1, 1.45, 1.42, 0.6, 8.5, 0.068
 _LEAF, _OP, _BACK = "#d9f0d3", "#dbe9f6", "#b2182b"
+# How things look, in one place: boxes (the output's with a heavier border), the two lines
+# of a box (the operation in bold), the edges, the gradients' dashed arrows and labels, and
+# the note that lists the constants.
+_BOX = {"boxstyle": "round,pad=0.02,rounding_size=0.08", "edgecolor": "black"}
+_BORDER, _OUTPUT_BORDER = 0.8, 1.6
+_TEXT = {"ha": "center", "va": "center", "fontsize": _FONT}
+_EDGE = {
+    "arrowstyle": "-|>",
+    "mutation_scale": 9,
+    "linewidth": 0.9,
+    "color": "black",
+    "shrinkA": 1,
+    "shrinkB": 1,
+}
+_GRADIENT = {**_EDGE, "linewidth": 1.1, "linestyle": (0, (3, 2)), "color": _BACK}
+_NOTE = {"ha": "left", "va": "center", "fontsize": _FONT, "style": "italic", "color": "0.3"}
+_SVG = {"svg.fonttype": "none", "svg.hashsalt": "graphs"}
 
 
 def draw_graph(output, names=None, gradients=None, caption=None, check=True):
@@ -350,16 +367,15 @@ def draw_graph(output, names=None, gradients=None, caption=None, check=True):
             (cx - half(node.id), cy - _BOX_H / 2),
             box_w[node.id],
             _BOX_H,
-            boxstyle="round,pad=0.02,rounding_size=0.08",
             facecolor=_LEAF if node.is_leaf else _OP,
-            edgecolor="black",
-            linewidth=1.6 if node.id == len(graph.nodes) - 1 else 0.8,
+            linewidth=_OUTPUT_BORDER if node is graph.nodes[-1] else _BORDER,
             gid=f"node-{node.id}",
+            **_BOX,
         )
         ax.add_patch(box)
         op_line, value_line = lines[node.id]
-        ax.text(cx, cy + 0.12, op_line, ha="center", va="center", fontsize=_FONT, weight="bold")
-        ax.text(cx, cy - 0.13, value_line, ha="center", va="center", fontsize=_FONT)
+        ax.text(cx, cy + 0.12, op_line, weight="bold", **_TEXT)
+        ax.text(cx, cy - 0.13, value_line, **_TEXT)
 
     out_edges = {node.id: [e for e in graph.edges if e[0] == node.id] for node in graph.nodes}
     for source, target, position in graph.edges:
@@ -367,13 +383,8 @@ def draw_graph(output, names=None, gradients=None, caption=None, check=True):
         arrow = FancyArrowPatch(
             (x0 + half(source), y0),
             (x1 - half(target), y1),
-            arrowstyle="-|>",
-            mutation_scale=9,
-            linewidth=0.9,
-            color="black",
-            shrinkA=1,
-            shrinkB=1,
             gid=f"edge-{source}-{target}-{position}",
+            **_EDGE,
         )
         ax.add_patch(arrow)
 
@@ -387,21 +398,15 @@ def draw_graph(output, names=None, gradients=None, caption=None, check=True):
             arrow = FancyArrowPatch(
                 (tx - half(target), ty - 0.17),
                 (cx + half(node.id), cy - 0.17),
-                arrowstyle="-|>",
-                mutation_scale=9,
-                linewidth=1.1,
-                linestyle=(0, (3, 2)),
-                color=_BACK,
-                shrinkA=1,
-                shrinkB=1,
                 gid=f"gradient-{node.id}",
+                **_GRADIENT,
             )
             ax.add_patch(arrow)
             # below the boxes, staggered so that neighbouring labels do not collide
             where = ((cx + tx) / 2, min(cy, ty) - _BOX_H / 2 - 0.2 - 0.25 * (column[node.id] % 2))
         else:  # several consumers (or none): the total is the node's, not one edge's
             where = (cx, cy - _BOX_H / 2 - 0.2)
-        ax.text(*where, label, ha="center", va="center", fontsize=_FONT, color=_BACK)
+        ax.text(*where, label, color=_BACK, **_TEXT)
 
     if graph.constants:
         listed = ", ".join(f"{pretty(n)} = {format_value(t)}" for n, t in graph.constants)
@@ -409,15 +414,11 @@ def draw_graph(output, names=None, gradients=None, caption=None, check=True):
             0.0,
             floor + 0.2,
             f"Not in autograd's record (no requires_grad): {listed}",
-            ha="left",
-            va="center",
-            fontsize=_FONT,
-            style="italic",
-            color="0.3",
+            **_NOTE,
         )
 
     buffer = io.StringIO()
-    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "graphs"}):
+    with matplotlib.rc_context(_SVG):
         fig.savefig(buffer, format="svg", metadata={"Date": None})
     text_gradients = "; ".join(
         f"∂{pretty(graph.output_name)}/∂{pretty(n)} = {format_value(g)} flows back into "
@@ -443,8 +444,8 @@ def draw_graph(output, names=None, gradients=None, caption=None, check=True):
 
 
 def _value_line(node):
-    if node.value is None:
-        return pretty(node.name) if node.name else "(not saved)"
+    if node.value is None:  # never a named node: its tensor gives its value
+        return "(not saved)"
     value = format_value(node.value)
     return f"{pretty(node.name)} = {value}" if node.name else value
 
@@ -516,14 +517,12 @@ def _layout(graph):
     for node in graph.nodes:  # a leaf sits just left of its first consumer
         if not inputs[node.id] and consumers[node.id]:
             column[node.id] = min(column[t] for t in consumers[node.id]) - 1
-    low = min(column.values())
-    column = {k: v - low for k, v in column.items()}
 
     row = {graph.nodes[-1].id: 0.0}
-    for node in reversed(graph.nodes):  # from the output back, inputs spread around
+    for node in reversed(graph.nodes):  # from the output back (consumers are placed first)
         unplaced = [i for i in dict.fromkeys(inputs[node.id]) if i not in row]
-        for k, i in enumerate(unplaced):
-            row[i] = row.get(node.id, 0.0) - (k - (len(unplaced) - 1) / 2)
+        for k, i in enumerate(unplaced):  # inputs spread around, the first on top
+            row[i] = row[node.id] - (k - (len(unplaced) - 1) / 2)
     for c in set(column.values()):  # no two boxes of a column overlap
         ids = sorted((k for k in column if column[k] == c), key=lambda k: -row[k])
         for above, below in zip(ids, ids[1:], strict=False):

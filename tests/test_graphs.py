@@ -10,10 +10,12 @@ import html.parser
 import re
 import xml.etree.ElementTree as ET
 
+import matplotlib.font_manager
+import matplotlib.textpath
 import pytest
 import torch
 
-from graphs import draw_graph, record_graph
+from graphs import draw_graph, format_value, pretty, record_graph
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -364,3 +366,452 @@ def test_a_non_scalar_output_cannot_check_gradients():
     with pytest.raises(ValueError, match="needs a single number"):
         draw_graph(errors, {"w": w}, {"w": torch.zeros(2)})
     draw_graph(errors, {"w": w}, {"w": torch.zeros(2)}, check=False)
+
+
+# What the figure shows: read back from the SVG (what the reader sees), in points, y down.
+
+_TEXT_SIZE = matplotlib.textpath.TextToPath()
+
+
+def drawing(figure):
+    """The SVG's boxes, arrows and texts, with their extents in the SVG's coordinates."""
+    root = ET.fromstring(figure.svg)
+    size = tuple(float(root.get(key).removesuffix("pt")) for key in ("width", "height"))
+    assert root.get("viewBox") == f"0 0 {root.get('width')[:-2]} {root.get('height')[:-2]}"
+
+    def style(element):
+        return dict(
+            part.split(": ", 1) for part in element.get("style", "").split("; ") if ": " in part
+        )
+
+    def points(path):
+        numbers = [float(n) for n in re.findall(r"-?\d+(?:\.\d+)?", path.get("d"))]
+        return list(zip(numbers[::2], numbers[1::2], strict=True))
+
+    shapes = {}
+    for group in root.iter(f"{SVG}g"):
+        gid = group.get("id", "")
+        if gid.startswith(("node-", "edge-", "gradient-")):
+            path = group.find(f"{SVG}path")
+            xy = points(path)
+            xs, ys = [x for x, _ in xy], [y for _, y in xy]
+            shapes[gid] = {
+                "box": (min(xs), min(ys), max(xs), max(ys)),
+                "start": xy[0],
+                "end": xy[-1],
+                "style": style(path),
+            }
+    texts = []
+    for element in root.iter(f"{SVG}text"):
+        look = style(element)
+        font = matplotlib.font_manager.FontProperties(
+            family="DejaVu Sans",
+            size=float(look["font-size"].removesuffix("px")),
+            weight=look.get("font-weight", "normal"),
+            style=look.get("font-style", "normal"),
+        )
+        w, h, d = _TEXT_SIZE.get_text_width_height_descent(element.text, font, ismath=False)
+        x, y = float(element.get("x")), float(element.get("y"))
+        left = {"middle": x - w / 2, "start": x, "end": x - w}[look.get("text-anchor", "start")]
+        texts.append({"text": element.text, "box": (left, y - h + d, left + w, y + d), **look})
+    return size, shapes, texts
+
+
+def overlap(a, b):
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def inside(inner, outer, pad=0.0):
+    return (
+        inner[0] >= outer[0] + pad
+        and inner[1] >= outer[1] + pad
+        and inner[2] <= outer[2] - pad
+        and inner[3] <= outer[3] - pad
+    )
+
+
+def centre(box):
+    return (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+
+
+def far_apart():
+    """A graph where a leaf's consumer is two columns on, an operation's four, and two
+    inputs of different operations would land on the same row: p = w x waits for
+    exp(exp(exp(w))) (column 4), and a c + b d puts c and b side by side."""
+    w = torch.tensor([0.5], requires_grad=True)
+    a, b, c, d = (torch.tensor([v], requires_grad=True) for v in (1.0, 2.0, 3.0, 4.0))
+    x = torch.tensor([2.0])
+    p = w * x
+    s = w.exp().exp().exp()
+    L = (s + p + a * c + b * d).sum()
+    names = {"w": w, "a": a, "b": b, "c": c, "d": d, "x": x, "p": p, "s": s, "L": L}
+    return L, names, {}
+
+
+EXAMPLES = [single_value, matrix, sigmoid_neuron, far_apart]
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_each_box_holds_its_operation_in_bold_above_its_value_centred(example):
+    L, names, gradients = example()
+    figure = draw_graph(L, names, gradients)
+    _, shapes, texts = drawing(figure)
+    sizes = {text["font-size"] for text in texts}
+    assert len(sizes) == 1, f"one size of text throughout, not {sizes}"
+    for node in figure.nodes:
+        box = shapes[f"node-{node.id}"]["box"]
+        op, value = texts[2 * node.id], texts[2 * node.id + 1]
+        assert op["text"] == node.op and op.get("font-weight") == "700"
+        assert "font-weight" not in value
+        assert op["box"][3] < value["box"][1], f"{node.op}: its operation above its value"
+        for line in (op, value):
+            assert inside(line["box"], box, pad=2), f"{line['text']!r} is not inside its box"
+            assert centre(line["box"])[0] == pytest.approx(centre(box)[0], abs=0.01)
+        assert abs(centre(op["box"])[1] - box[1]) < abs(centre(op["box"])[1] - box[3])
+        assert abs(centre(value["box"])[1] - box[3]) < abs(centre(value["box"])[1] - box[1])
+        longest = max(op["box"][2] - op["box"][0], value["box"][2] - value["box"][0])
+        width = box[2] - box[0]
+        assert width <= max(1.5 * 72, longest + 0.65 * 72), f"{node.op}'s box is wider than needed"
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_boxes_do_not_overlap_and_leaves_are_green_operations_blue_the_loss_heavier(example):
+    L, names, gradients = example()
+    figure = draw_graph(L, names, gradients)
+    _, shapes, _ = drawing(figure)
+    boxes = {node.id: shapes[f"node-{node.id}"] for node in figure.nodes}
+    for i, a in boxes.items():
+        for j, b in boxes.items():
+            assert i == j or not overlap(a["box"], b["box"]), f"boxes {i} and {j} overlap"
+        leaf = figure.nodes[i].is_leaf
+        assert a["style"]["fill"] == ("#d9f0d3" if leaf else "#dbe9f6")
+        assert a["style"]["stroke"] == "#000000"
+    border = {i: float(b["style"]["stroke-width"]) for i, b in boxes.items()}
+    loss = figure.nodes[-1].id
+    assert all(border[loss] > border[i] for i in border if i != loss), "the loss stands out"
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_columns_run_from_the_inputs_to_the_loss(example):
+    """An operation sits one column right of its furthest input, a leaf one column left
+    of its first consumer; inputs of one operation are spread around it, the first on top."""
+    L, names, gradients = example()
+    figure = draw_graph(L, names, gradients)
+    _, shapes, _ = drawing(figure)
+    box = {node.id: shapes[f"node-{node.id}"]["box"] for node in figure.nodes}
+    xs = sorted({round(centre(b)[0], 2) for b in box.values()})
+    column = {i: xs.index(round(centre(b)[0], 2)) for i, b in box.items()}
+    inputs = {n.id: [s for s, t, _ in figure.edges if t == n.id] for n in figure.nodes}
+    consumers = {n.id: [t for s, t, _ in figure.edges if s == n.id] for n in figure.nodes}
+    for node in figure.nodes:
+        if node.is_leaf:
+            assert column[node.id] == min(column[t] for t in consumers[node.id]) - 1
+        else:
+            assert column[node.id] == 1 + max(column[i] for i in inputs[node.id])
+    assert column[figure.nodes[-1].id] == len(xs) - 1, "the loss on the right"
+    for source, target, _ in figure.edges:
+        assert box[source][2] + 0.5 * 72 <= box[target][0], "a gap between columns"
+    gaps = [
+        min(b[0] for i, b in box.items() if column[i] == c + 1)
+        - max(b[2] for i, b in box.items() if column[i] == c)
+        for c in range(len(xs) - 1)
+    ]
+    assert max(gaps) - min(gaps) < 0.01 and min(gaps) < 0.7 * 72, "even, narrow gaps"
+    for c in range(len(xs)):  # boxes of a column share a width and stack a row apart
+        members = sorted((b for i, b in box.items() if column[i] == c), key=lambda b: b[1])
+        assert len({round(b[2] - b[0], 2) for b in members}) == 1
+        steps = {round(b[1] - a[1], 2) for a, b in zip(members, members[1:], strict=False)}
+        assert steps <= {round(1.45 * 72, 2)}, f"column {c}: rows {steps} apart"
+
+
+def test_two_inputs_sit_either_side_of_their_operation_the_first_on_top():
+    L, names, gradients = sigmoid_neuron()
+    figure = draw_graph(L, names, gradients)
+    _, shapes, _ = drawing(figure)
+    y = {n.id: centre(shapes[f"node-{n.id}"]["box"])[1] for n in figure.nodes}
+    add = figure.graph.node("s").id
+    first, second = sorted((s, k) for s, t, k in figure.edges if t == add)
+    assert first[1] == 0 and second[1] == 1
+    assert y[first[0]] < y[add] < y[second[0]], "the first input on top"
+    assert y[first[0]] + y[second[0]] == pytest.approx(2 * y[add]), "either side, evenly"
+    chain = [figure.graph.node(n).id for n in ("s", "y_hat", "L")]
+    assert len({y[i] for i in chain}) == 1, "a chain stays on one line"
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_edges_join_the_boxes_and_gradients_point_back_dashed_and_red(example):
+    L, names, gradients = example()
+    figure = draw_graph(L, names, gradients)
+    _, shapes, texts = drawing(figure)
+    box = {node.id: shapes[f"node-{node.id}"]["box"] for node in figure.nodes}
+    for source, target, k in figure.edges:
+        edge = shapes[f"edge-{source}-{target}-{k}"]
+        assert edge["start"][0] == pytest.approx(box[source][2], abs=1.5)
+        assert edge["end"][0] == pytest.approx(box[target][0], abs=1.5)
+        assert edge["start"][1] == pytest.approx(centre(box[source])[1], abs=2.5)
+        assert edge["end"][1] == pytest.approx(centre(box[target])[1], abs=2.5)
+        assert edge["style"]["stroke"] == "#000000" and "stroke-dasharray" not in edge["style"]
+    labels = [t for t in texts if t["text"].startswith("∂")]
+    assert len(labels) == len(gradients)
+    for name in gradients:
+        node = figure.graph.node(name).id
+        (target,) = [t for s, t, _ in figure.edges if s == node]
+        arrow = shapes[f"gradient-{node}"]
+        assert arrow["start"][0] == pytest.approx(box[target][0], abs=1.5), "from the consumer"
+        assert arrow["end"][0] == pytest.approx(box[node][2], abs=1.5), "back to the node"
+        for end, i in ((arrow["start"], target), (arrow["end"], node)):
+            assert centre(box[i])[1] < end[1] < box[i][3], "below the forward edge"
+        assert arrow["style"]["stroke"] == "#b2182b" and "stroke-dasharray" in arrow["style"]
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_gradient_labels_sit_under_their_arrow_clear_of_every_box_and_label(example):
+    L, names, gradients = example()
+    figure = draw_graph(L, names, gradients)
+    _, shapes, texts = drawing(figure)
+    boxes = [shapes[f"node-{node.id}"]["box"] for node in figure.nodes]
+    labels = [t for t in texts if t["text"].startswith("∂")]
+    for label in labels:
+        assert label["fill"] == "#b2182b" and label["text-anchor"] == "middle"
+        assert not any(overlap(label["box"], box) for box in boxes), label["text"]
+        above = [b for b in boxes if b[0] < label["box"][2] and label["box"][0] < b[2]]
+        assert all(label["box"][1] - b[3] >= 6 for b in above if b[3] <= label["box"][1])
+        assert not any(overlap(label["box"], o["box"]) for o in texts if o is not label)
+    for name, label in zip(gradients, labels, strict=True):
+        node = figure.graph.node(name).id
+        arrow = shapes[f"gradient-{node}"]
+        (target,) = [t for s, t, _ in figure.edges if s == node]
+        middle = (centre(boxes[node])[0] + centre(boxes[target])[0]) / 2
+        assert centre(label["box"])[0] == pytest.approx(middle, abs=0.01), "between the boxes"
+        assert 0 < label["box"][1] - arrow["box"][3] < 0.75 * 72, "just under its arrow"
+
+
+def test_a_gradient_shared_by_two_consumers_is_written_under_its_node():
+    w = torch.tensor([3.0], requires_grad=True)
+    x = torch.tensor([2.0])
+    L = (w * x + w.exp()).sum()
+    figure = draw_graph(L, {"w": w, "x": x, "L": L}, {"w": x + w.detach().exp()})
+    _, shapes, texts = drawing(figure)
+    assert "gradient-0" not in shapes, "no one edge carries the whole gradient"
+    (label,) = [t for t in texts if t["text"].startswith("∂L/∂w = ")]
+    box = shapes["node-0"]["box"]
+    assert centre(label["box"])[0] == pytest.approx(centre(box)[0], abs=0.01)
+    assert 6 <= label["box"][1] - box[3] < 0.4 * 72, "just under the node, clear of it"
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_the_canvas_fits_the_drawing_with_small_even_margins(example):
+    L, names, gradients = example()
+    figure = draw_graph(L, names, gradients)
+    (width, height), shapes, texts = drawing(figure)
+    assert (figure.width, figure.height) == (round(width), round(height)), "the img's size"
+    everything = [s["box"] for s in shapes.values()] + [t["box"] for t in texts]
+    left, top = min(b[0] for b in everything), min(b[1] for b in everything)
+    right, bottom = max(b[2] for b in everything), max(b[3] for b in everything)
+    boxes = [s["box"] for k, s in shapes.items() if k.startswith("node-")]
+    assert min(b[0] for b in boxes) == pytest.approx(width - max(b[2] for b in boxes), abs=0.5)
+    assert 0 < left <= 0.15 * 72 and 0 < width - right <= 0.15 * 72
+    assert 6 <= top <= 0.25 * 72 and 6 <= height - bottom <= 0.25 * 72, "small margins"
+    root = ET.fromstring(figure.svg)
+    ids = [e.get("id") for e in root.iter() if e.get("id")]
+    assert not [i for i in ids if re.match(r"(x|y)tick|matplotlib\.axis|spine", i)], "no axes"
+
+
+def test_the_constants_note_is_under_everything_on_the_left_in_grey_italics():
+    L, names, gradients = matrix()
+    figure = draw_graph(L, names, gradients)
+    _, shapes, texts = drawing(figure)
+    note = texts[-1]
+    assert note["text"] == (
+        "Not in autograd's record (no requires_grad): x = [[2], [1]], y = [[5, 2], [2.5, 2]]"
+    )
+    assert note["font-style"] == "italic" and note["fill"] == "#4c4c4c"
+    assert note["text-anchor"] == "start"
+    boxes = [s["box"] for k, s in shapes.items() if k.startswith("node-")]
+    assert note["box"][0] == pytest.approx(min(b[0] for b in boxes), abs=2)
+    assert all(note["box"][1] > t["box"][3] for t in texts[:-1]), "under every other text"
+    loss, named, _ = single_value()
+    no_constants = draw_graph(loss, {"w": named["w"]})
+    assert not [t for t in drawing(no_constants)[2] if t["text"].startswith("Not in")]
+    assert no_constants.height < figure.height
+
+
+def test_the_default_caption_and_the_whole_text_alternative():
+    L, names, gradients = single_value()
+    figure = draw_graph(L, names, gradients)
+    assert figure.caption == (
+        "The computation graph of L as autograd recorded it, from the inputs (left) to the "
+        "loss (right). Each box is a node: its operation, then the value it computed. Dashed "
+        "arrows carry the hand-derived gradients back."
+    )
+    assert figure.alt == (
+        "The computation graph of L as autograd recorded it. 4 nodes: AccumulateGrad (w) = 3; "
+        "MulBackward0 (ŷ) = 6; SubBackward0 = −4; PowBackward0 (L) = 16. 3 edges, from input "
+        "to output: AccumulateGrad (w) → MulBackward0 (ŷ); MulBackward0 (ŷ) → SubBackward0; "
+        "SubBackward0 → PowBackward0 (L). Not in autograd's record, because they do not "
+        "require a gradient: x = 2, y = 2. Hand-derived gradients, drawn as dashed arrows "
+        "pointing back: ∂L/∂ŷ = 8 flows back into MulBackward0 (ŷ); ∂L/∂w = 16 flows back "
+        "into AccumulateGrad (w)."
+    )
+    plain = draw_graph(L, {"w": names["w"]})
+    assert plain.graph.output_name == "L", "an unnamed output is called L"
+    assert plain.alt.endswith("SubBackward0 → PowBackward0.")
+
+
+def test_twin_nodes_are_told_apart_and_unsaved_values_are_said():
+    w = torch.tensor([3.0], requires_grad=True)
+    cost = (w.exp() + w.exp()).sum()
+    graph = record_graph(cost, {"w": w, "cost": cost})
+    assert graph.output_name == "cost"
+    labels = [graph.label(node) for node in graph.nodes]
+    assert labels == [
+        "AccumulateGrad (w)",
+        "ExpBackward0 [node 1]",
+        "ExpBackward0 [node 2]",
+        "AddBackward0",
+        "SumBackward0 (cost)",
+    ]
+    assert "AddBackward0; SumBackward0 (cost) = " in graph.describe(), "no value, no '='"
+    texts = [t["text"] for t in drawing(draw_graph(cost, {"w": w, "cost": cost}))[2]]
+    assert texts[6:8] == ["AddBackward0", "(not saved)"]
+
+
+def test_values_are_written_briefly():
+    assert format_value(torch.tensor([[1.0, -2.0], [3.0, 4.5]])) == "[[1, −2], [3, 4.5]]"
+    assert format_value(torch.zeros(2, 3)) == "a 2×3 tensor"
+    assert format_value(torch.tensor(-0.0)) == "0", "no minus sign on a zero"
+    assert format_value(torch.tensor([1 / 3])) == "0.3333"
+    assert format_value(torch.arange(5.0)) == "a 5 tensor", "five numbers are too many"
+    assert format_value(torch.arange(4.0)) == "[0, 1, 2, 3]"
+    assert pretty("y_hat") == "ŷ" and pretty("z_hat") == "ẑ"
+    assert pretty("dL_dw") == "dL_dw" and pretty("yy_hat") == "yy_hat"
+
+
+def test_an_unnamed_leaf_shows_its_value():
+    L, names, _ = sigmoid_neuron()
+    graph = record_graph(L)
+    leaves = [node.value for node in graph.nodes if node.is_leaf]
+    torch.testing.assert_close(leaves, [names["w"].detach(), names["b"].detach()], rtol=0, atol=0)
+
+
+def test_the_html_escapes_quotes_in_the_alt_and_keeps_its_class():
+    L, names, _ = single_value()
+    figure = draw_graph(L, names)
+    page = figure._repr_html_()
+    assert page.startswith('<figure class="autograd-graph"><img ')
+    assert "autograd&#x27;s record" in page and "autograd's" not in page.split("<figcaption>")[0]
+
+
+def message(error, call, *arguments, **keywords):
+    with pytest.raises(error) as raised:
+        call(*arguments, **keywords)
+    return str(raised.value)
+
+
+def test_the_whole_messages_for_bad_input():
+    L, names, gradients = single_value()
+    x = torch.tensor([2.0])
+    w = torch.tensor([3.0], requires_grad=True)
+    assert message(TypeError, record_graph, 16.0) == (
+        "record_graph: output must be a torch.Tensor, got float"
+    )
+    assert message(ValueError, record_graph, w) == (
+        "record_graph: output has no grad_fn, so autograd recorded no graph for it: it is a "
+        "leaf tensor (a tensor you created, not one computed by an operation)"
+    )
+    assert message(ValueError, record_graph, x * 3) == (
+        "record_graph: output has no grad_fn, so autograd recorded no graph for it: it was "
+        "not computed from any tensor with requires_grad=True (or it was computed under "
+        "torch.no_grad(), or detached)"
+    )
+    assert message(ValueError, record_graph, L, {"w2": w}) == (
+        "record_graph: names['w2'] matches no node of the graph: that tensor was not used to "
+        "compute the output (a copy or another run of the forward pass is a different tensor)"
+    )
+    assert message(ValueError, record_graph, L, {"L": L, "cost": L}) == (
+        "record_graph: names 'L' and 'cost' name the same node; give each tensor one name"
+    )
+    assert message(TypeError, record_graph, L, [w]) == (
+        "names must be a dict of name -> tensor, like {'w': w}, got list"
+    )
+    assert message(TypeError, record_graph, L, {"w": 3.0}) == (
+        "names['w'] must be a torch.Tensor, got float"
+    )
+    for bad in ("", " ", 7):
+        assert message(TypeError, record_graph, L, {bad: w}) == (
+            f"names: every name must be a non-empty string, got {bad!r}"
+        )
+    assert message(TypeError, draw_graph, L, names, [gradients["w"]]) == (
+        "gradients must be a dict of name -> hand-derived gradient, like {'w': dL_dw}, got list"
+    )
+    assert message(ValueError, draw_graph, L, names, {"x": x}) == (
+        "draw_graph: 'x' is not in autograd's record (it does not require a gradient), so no "
+        "gradient flows back to it"
+    )
+    assert message(TypeError, draw_graph, L, names, {"w": 16.0}) == (
+        "gradients['w'] must be a torch.Tensor, got float"
+    )
+    assert message(ValueError, draw_graph, L, names, {"w": torch.tensor(16.0)}) == (
+        "draw_graph: gradients['w'] has shape (), but w has shape (1,): a gradient has the "
+        "shape of what it is taken with respect to"
+    )
+    errors = (torch.tensor([2.0, 2.0]) - w * 2) ** 2
+    assert message(ValueError, draw_graph, errors, {"w": w}, {"w": torch.zeros(1)}) == (
+        "draw_graph: the output has shape (2,); checking gradients needs a single number (a "
+        "loss): sum it first, or pass check=False"
+    )
+    L.backward()
+    assert message(ValueError, draw_graph, L, names, gradients) == (
+        "draw_graph: autograd's record of the output was freed by backward(), so the hand "
+        "gradients cannot be checked: draw the graph before calling backward(), or pass "
+        "check=False"
+    )
+
+
+def test_a_float32_hand_gradient_is_compared_in_the_loss_dtype():
+    w = torch.tensor([3.0], dtype=torch.float64, requires_grad=True)
+    x = torch.tensor([2.0], dtype=torch.float64)
+    L = ((x - w * x) ** 2).sum()
+    hand = (-2 * (x - w.detach() * x) * x).float()  # 16.0 in float32
+    figure = draw_graph(L, {"w": w, "x": x, "L": L}, {"w": hand})
+    assert "∂L/∂w = 16" in figure.alt
+
+
+def test_the_figure_keeps_the_gradients_it_drew_and_a_blank_caption_is_refused():
+    L, names, gradients = single_value()
+    figure = draw_graph(L, names, gradients)
+    assert [name for name, _ in figure.gradients] == ["y_hat", "w"]
+    torch.testing.assert_close(figure.gradients[1][1], gradients["w"], rtol=0, atol=0)
+    assert message(ValueError, draw_graph, L, names, caption="") == (
+        "draw_graph: caption must be a non-empty string"
+    )
+
+
+def test_a_wide_last_column_and_the_note_close_under_the_drawing():
+    w = torch.tensor([3.0, 1.0, 2.0, 5.0], requires_grad=True)
+    y = torch.tensor([2.0, 2.0, 1.0, 1.0])
+    errors = (y - w) ** 2
+    figure = draw_graph(errors, {"w": w, "y": y, "errors": errors})
+    (width, height), shapes, texts = drawing(figure)
+    boxes = [s["box"] for k, s in shapes.items() if k.startswith("node-")]
+    assert boxes[-1][2] - boxes[-1][0] > boxes[0][2] - boxes[0][0], "the loss's box is wider"
+    assert width - max(b[2] for b in boxes) == pytest.approx(min(b[0] for b in boxes), abs=0.5)
+    note = texts[-1]
+    assert note["text"].startswith("Not in autograd's record")
+    assert 0 < note["box"][1] - max(b[3] for b in boxes) < 1.0 * 72, "the note close under"
+
+
+def test_neighbouring_gradient_labels_alternate_between_two_heights():
+    w = torch.tensor([0.5], requires_grad=True)
+    e1 = w.exp()
+    e2 = e1.exp()
+    e3 = e2.exp()
+    L = e3.sum()
+    names = {"w": w, "e1": e1, "e2": e2, "e3": e3, "L": L}
+    gradients = {"w": e3.detach() * e2.detach() * e1.detach(), "e1": e3.detach() * e2.detach()}
+    gradients.update(e2=e3.detach(), e3=torch.ones(1))
+    _, _, texts = drawing(draw_graph(L, names, gradients))
+    y = [centre(t["box"])[1] for t in texts if t["text"].startswith("∂")]
+    assert len(y) == 4
+    assert y[0] == pytest.approx(y[2], abs=1) and y[1] == pytest.approx(y[3], abs=1)
+    assert y[1] > y[0] + 0.2 * 72, "odd columns' labels lower, so neighbours do not collide"
