@@ -20,6 +20,7 @@ import torch
 
 from chapter_runner import CHAPTERS, chapter_cells, run_cells
 from graphs import GraphFigure
+from test_graphs import walk  # autograd's record, walked without graphs.py
 
 # chapter -> {variable holding a displayed graph: variable holding the loss it is drawn from}
 GRAPHS = {
@@ -46,21 +47,6 @@ def run_chapter(chapter):
                     shown.append((index, body[-1].value.id, value, walk(loss)))
         _runs[chapter] = namespace, shown
     return _runs[chapter]
-
-
-def walk(output):
-    """Autograd's record from ``output``: ({node: op name}, {(input node, node, position)})."""
-    ops, edges, todo = {}, set(), [output.grad_fn]
-    while todo:
-        fn = todo.pop()
-        if fn in ops:
-            continue
-        ops[fn] = type(fn).__name__
-        for position, (child, _) in enumerate(fn.next_functions):
-            if child is not None:
-                edges.add((child, fn, position))
-                todo.append(child)
-    return ops, edges
 
 
 def shape_of(output):
