@@ -4,8 +4,10 @@ The built pages are checked in a browser by tests/test_browser.py (every formula
 typeset, the font loaded) and by the Nu HTML checker in tests/test_valid_pages.py.
 """
 
+import base64
 import importlib
 import io
+import re
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -122,3 +124,48 @@ def test_font_subset_keeps_math_table_and_the_characters(tmp_path):
     assert family == math_font.FAMILY, "a subset carries its own family name"
     variants = font["MATH"].table.MathVariants
     assert variants.VertGlyphCount > 0, "size variants (big sums, tall brackets) kept"
+
+
+# -- The animations' frames and the icon font (_ext/animation_frames.py, _ext/icon_font.py) --
+
+animation_frames = importlib.import_module("animation_frames")
+icon_font = importlib.import_module("icon_font")
+
+PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+
+
+def test_frames_leave_the_page_for_files_written_once(tmp_path):
+    html = (
+        f'frames[0] = "data:image/png;base64,{PNG[:40]}\\\n{PNG[40:]}";\n'
+        f'frames[1] = "data:image/png;base64,{PNG}";'
+    )
+    out = animation_frames.frame_files(html, "chapters/01.html", tmp_path)
+    assert "base64" not in out
+    urls = re.findall(r'frames\[\d\] = "([^"]+)"', out)
+    assert len(urls) == 2 and urls[0] == urls[1] and urls[0].startswith("../_images/frame-")
+    files = list((tmp_path / "_images").iterdir())
+    assert len(files) == 1 and files[0].read_bytes() == base64.b64decode(PNG)
+
+
+def test_icon_font_keeps_the_icons_the_pages_and_the_theme_use():
+    css = (
+        '.fa-magnifying-glass:before,.fa-search:before{content:"\\f002"}'
+        '.fa-sun:before{content:"\\f185"}.fa-moon:before{content:"\\f186"}'
+        'html{--pst-icon-admonition-note:"\\f05a"}'
+    )
+    pages = ['<i class="fa-solid fa-magnifying-glass"></i>', '<i class="fa-solid fa-sun">']
+    assert icon_font.code_points_used(css, pages) == {0xF002, 0xF185, 0xF05A}
+
+
+def test_the_built_icon_font_has_every_icon_the_pages_show():
+    root = Path(__file__).resolve().parents[1] / "_build" / "html"
+    font_path = root / icon_font.FONTS / icon_font.SOLID[0]
+    if not font_path.exists():
+        pytest.fail("build the book first (make book)")
+    css = (root / icon_font.THEME_CSS).read_text(encoding="utf-8")
+    pages = [p.read_text(encoding="utf-8") for p in root.rglob("*.html")]
+    wanted = icon_font.code_points_used(css, pages)
+    assert 0xF002 in wanted, "the search icon is always shown"
+    cmap = TTFont(font_path).getBestCmap()
+    assert wanted <= set(cmap), f"icons without a glyph: {sorted(map(hex, wanted - set(cmap)))}"
+    assert font_path.stat().st_size < 20_000, "the icon font was not cut down"
