@@ -131,7 +131,10 @@ def test_font_subset_keeps_math_table_and_the_characters(tmp_path):
 animation_frames = importlib.import_module("animation_frames")
 icon_font = importlib.import_module("icon_font")
 
-PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+PNG = (  # a 1×1 PNG
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9a"
+    "wAAAABJRU5ErkJggg=="
+)
 
 
 def test_frames_leave_the_page_for_files_written_once(tmp_path):
