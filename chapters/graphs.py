@@ -456,6 +456,17 @@ def _check_gradients(graph, names, gradients, output, check):
             "gradients must be a dict of name -> hand-derived gradient, like "
             f"{{'w': dL_dw}}, got {type(gradients).__name__}"
         )
+    # torch.autograd.grad fills in the .grad of every tensor that called retain_grad()
+    # on its way: the check must leave the caller's .grad as it found it.
+    retained = {name: t.grad for name, t in names.items() if t.retains_grad}
+    try:
+        return _checked_gradients(graph, names, gradients, output, check)
+    finally:
+        for name, grad in retained.items():
+            names[name].grad = grad
+
+
+def _checked_gradients(graph, names, gradients, output, check):
     checked = []
     for name, gradient in gradients.items():
         if name not in names:

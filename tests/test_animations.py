@@ -1,11 +1,14 @@
 """Unit tests for chapters/animations.py: the offline, labelled, stable animation player."""
 
+import base64
+import io
 import re
 
 import matplotlib
 import pytest
+from PIL import Image
 
-from animations import animation_html
+from animations import _first_frame_size, _palette_png, animation_html
 
 matplotlib.use("Agg")
 
@@ -119,3 +122,86 @@ def test_animation_html_says_when_matplotlib_s_player_is_not_what_it_expects():
     assert str(error.value) == (
         "animation_html: expected one player in matplotlib's HTML, found 0"
     )
+
+
+# -- What matplotlib's player must look like, and the frames it carries --------------------
+
+
+def player_html(edit=None):
+    """animation_html on a small animation whose matplotlib HTML ``edit`` changes first."""
+    animation = small_animation()
+    original = animation.to_jshtml
+    animation.to_jshtml = lambda default_mode: (edit or (lambda h: h))(
+        original(default_mode=default_mode)
+    )
+    return animation_html(animation, "Demo", alt='a "line" rising')
+
+
+def test_the_player_markup_is_exactly_cleaned_up():
+    html = player_html()
+    assert html.startswith('<div class="animation-player">\n<style>\n')
+    assert html.count("<style>") == 1 and html.endswith("</div>\n")
+    assert html.count("<script>") == 2 and "language=" not in html and "<SCRIPT" not in html
+    assert "action=" not in html and "XX" not in html
+    assert 'alt="a &quot;line&quot; rising"' in html
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (
+            lambda h: re.sub(r'frames\[0\] = "data:image/png;base64,', 'frames[0] = "', h),
+            "animation_html: no PNG first frame in matplotlib's HTML",
+        ),
+        (
+            lambda h: h.replace(' action="#n"', ""),
+            "animation_html: expected ' action=\"#n\"' once in matplotlib's HTML",
+        ),
+        (
+            lambda h: h.replace('<script language="javascript">', "<script>", 1),
+            "animation_html: expected matplotlib's two player scripts",
+        ),
+        (lambda h: h + "<style></style>", "animation_html: expected one <style>, found 2"),
+    ],
+    ids=["no PNG frame", "no action", "one script", "two styles"],
+)
+def test_a_player_unlike_matplotlib_s_gets_its_own_message(edit, message):
+    with pytest.raises(RuntimeError) as error:
+        player_html(edit)
+    assert str(error.value) == message
+
+
+@pytest.mark.parametrize(
+    "data", [b"GIF89a" + bytes(40), b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dXXXX" + bytes(30)]
+)
+def test_a_first_frame_that_is_no_png_is_named(data):
+    frame = f'frames[0] = "data:image/png;base64,{base64.b64encode(data).decode()}"'
+    with pytest.raises(RuntimeError) as error:
+        _first_frame_size(frame)
+    assert str(error.value) == "animation_html: the first frame is not a PNG image"
+
+
+def frame_png(html, index=0):
+    match = re.search(rf'frames\[{index}\] = "data:image/png;base64,([^"]+)"', html)
+    return base64.b64decode(match.group(1).replace("\\\n", ""))
+
+
+def test_frames_are_optimised_256_colour_pngs():
+    png = frame_png(player_html())
+    image = Image.open(io.BytesIO(png))
+    assert image.format == "PNG" and image.mode == "P" and len(image.getcolors()) <= 256
+    unoptimised = io.BytesIO()
+    image.save(unoptimised, format="PNG", optimize=False)
+    assert len(png) < len(unoptimised.getvalue()), "the frame was not saved optimised"
+
+
+def test_a_frame_with_transparency_keeps_it():
+    rgba = Image.new("RGBA", (8, 8), (255, 0, 0, 255))
+    rgba.putpixel((0, 0), (0, 0, 255, 0))  # one transparent pixel
+    data = io.BytesIO()
+    rgba.save(data, format="PNG")
+    frame = base64.b64encode(data.getvalue()).decode()
+    out = Image.open(io.BytesIO(base64.b64decode(_palette_png(frame))))
+    assert out.mode == "P"
+    assert out.convert("RGBA").getpixel((0, 0))[3] == 0, "the transparent pixel lost its alpha"
+    assert out.convert("RGBA").getpixel((4, 4)) == (255, 0, 0, 255)

@@ -815,3 +815,18 @@ def test_neighbouring_gradient_labels_alternate_between_two_heights():
     assert len(y) == 4
     assert y[0] == pytest.approx(y[2], abs=1) and y[1] == pytest.approx(y[3], abs=1)
     assert y[1] > y[0] + 0.2 * 72, "odd columns' labels lower, so neighbours do not collide"
+
+
+def test_checking_the_gradients_leaves_retained_grads_as_they_were():
+    L, names, gradients = single_value()
+    y_hat = names["y_hat"]
+    y_hat.retain_grad()
+    draw_graph(L, names=names, gradients=gradients)
+    assert y_hat.grad is None, "the check filled in y_hat.grad"
+    L.backward()
+    torch.testing.assert_close(y_hat.grad, torch.tensor([8.0]))  # not 8 per check added on
+    L, names, gradients = single_value()
+    names["y_hat"].retain_grad()
+    names["y_hat"].grad = torch.tensor([5.0])
+    draw_graph(L, names=names, gradients=gradients)
+    torch.testing.assert_close(names["y_hat"].grad, torch.tensor([5.0]))
