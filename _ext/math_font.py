@@ -6,7 +6,7 @@ many Linux and Android systems do not, and without it brackets do not stretch.
 So the book ships STIX Two Math (SIL Open Font License 1.1; the copy inside the
 ziamath package), subset when the book is built to the characters found in its
 formulas plus every size variant and part of them (fontTools keeps the MATH
-table's closure), about 40 KB as WOFF. The subset carries its own family name,
+table's closure), about 32 KB as WOFF 2. The subset carries its own family name,
 as the license asks of a modified font; its copyright and license stay in it.
 _static/custom.css declares it as "Book Math" for <math>.
 """
@@ -21,7 +21,7 @@ from sphinx.util import logging
 
 logger = logging.getLogger(__name__)
 
-FONT_FILE = "math-font.woff"  # in _static/, where custom.css looks for it
+FONT_FILE = "math-font.woff2"  # in _static/, where custom.css looks for it
 FAMILY = "Book Math"
 _MATH = re.compile(r"<math\b.*?</math>", re.DOTALL)
 _NOT_DRAWN = re.compile(r"<annotation\b.*?</annotation>|<[^>]+>", re.DOTALL)
@@ -63,7 +63,7 @@ def write_subset(characters, out_path):
             if record.nameID == name_id:
                 value = FAMILY.replace(" ", "") if name_id == 6 else FAMILY
                 names.setName(value, name_id, record.platformID, record.platEncID, record.langID)
-    font.flavor = "woff"  # zlib-compressed tables (WOFF 2 would need the brotli package)
+    font.flavor = "woff2"  # Brotli-compressed: about 3/4 of the WOFF size
     font.save(out_path)
     return Path(out_path).stat().st_size
 
@@ -86,7 +86,7 @@ def preload_on_pages_with_math(app, pagename, templatename, context, doctree):
     if "<math" not in context.get("body", ""):
         return
     href = context["pathto"](f"_static/{FONT_FILE}", 1)
-    link = f'<link rel="preload" href="{href}" as="font" type="font/woff" crossorigin>\n'
+    link = f'<link rel="preload" href="{href}" as="font" type="font/woff2" crossorigin>\n'
     context["metatags"] = context.get("metatags", "") + link
 
 
