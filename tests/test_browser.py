@@ -286,6 +286,43 @@ def test_images_load(shown):
     visit.assert_clean()
 
 
+# A phone (Lighthouse's mobile screen) and a laptop.
+SCREENS = {"phone": {"width": 412, "height": 823}, "laptop": {"width": 1280, "height": 900}}
+
+
+@pytest.mark.parametrize("screen", SCREENS)
+@pytest.mark.parametrize("path", page_params(PAGES))
+def test_no_picture_in_the_first_screen_waits_for_a_scroll(visit, path, screen):
+    """Pictures load lazily (_ext/output_images.py): right only if none is in view at once."""
+    visit.page.set_viewport_size(SCREENS[screen])
+    visit.goto(path)
+    in_view = visit.page.evaluate(
+        """() => [...document.querySelectorAll('img[loading=lazy]')]
+                 .filter(i => i.getBoundingClientRect().top < window.innerHeight)
+                 .map(i => (i.getAttribute('alt') || i.src).slice(0, 60))"""
+    )
+    assert not in_view, f"{path} on a {screen}: lazy pictures in the first screen: {in_view}"
+    visit.assert_clean()
+
+
+@pytest.mark.parametrize("path", page_params(CHAPTERS))
+def test_a_lazy_picture_arrives_when_scrolled_to(visit, path):
+    visit.goto(path)
+    pictures = visit.page.locator('.cell_output img[loading="lazy"][src$=".png"]')
+    assert pictures.count() > 0, f"{path}: no lazily loaded figure"
+    picture = pictures.first
+    picture.scroll_into_view_if_needed()
+    visit.page.wait_for_function(
+        "(i) => i.complete && i.naturalWidth > 0", arg=picture.element_handle()
+    )
+    box = picture.bounding_box()
+    width, height = (int(picture.get_attribute(a)) for a in ("width", "height"))
+    assert box["width"] > 0 and abs(box["height"] / box["width"] - height / width) < 0.02, (
+        f"{path}: the figure is drawn {box}, not in its {width}×{height} ratio"
+    )
+    visit.assert_clean()
+
+
 @pytest.mark.parametrize("scheme", ["light", "dark"])  # the theme follows the reader's system
 @on_pages(PAGES)
 def test_no_serious_accessibility_violations(shown, scheme):

@@ -1,0 +1,87 @@
+"""The pictures in the chapters' outputs as files, fetched when the reader gets to them.
+
+A notebook keeps its pictures inside itself, so a downloaded notebook shows them on
+its own; some reach the page the same way, as base64 in an <img>'s data: URL (the
+computation graphs, about 10 KiB each). Every picture on a page is also fetched
+with the page, though the first is a screen or more below its top. After the HTML
+build this
+
+- writes each data: picture of 1 KiB or more once to _images/ and points the <img>
+  at that file (smaller ones cost less inline than a request);
+- marks every <img> `loading="lazy"`: the browser fetches it when it nears the
+  screen. No page of the book has a picture in its first screen, which
+  tests/test_browser.py checks, so none is held back from it;
+- gives a PNG from _images/ its width and height, so the page keeps the picture's
+  room before it arrives and nothing below it moves when it does (custom.css keeps
+  the ratio when the picture is narrowed to fit the screen).
+"""
+
+import base64
+import hashlib
+import posixpath
+import re
+import struct
+from pathlib import Path
+
+INLINE_LIMIT = 1024  # bytes: a data: picture at least this big becomes a file
+IMG = re.compile(r"<img\b[^>]*>")
+DATA_SRC = re.compile(r'src="data:image/(png|svg\+xml|jpeg|gif);base64,([A-Za-z0-9+/=]+)"')
+SUFFIX = {"png": ".png", "svg+xml": ".svg", "jpeg": ".jpg", "gif": ".gif"}
+
+
+def png_size(data):
+    """(width, height) of a PNG, from its header."""
+    if data[:8] != b"\x89PNG\r\n\x1a\n" or data[12:16] != b"IHDR":
+        return None
+    return struct.unpack(">II", data[16:24])
+
+
+def page_images(html, page, outdir):
+    """``html`` with its pictures as lazily loaded files, each written once."""
+    images = Path(outdir) / "_images"
+    folder = posixpath.dirname(page) or "."
+
+    def to_file(match):
+        data = base64.b64decode(match.group(2))
+        if len(data) < INLINE_LIMIT:
+            return match.group(0)
+        name = f"output-{hashlib.sha256(data).hexdigest()[:20]}{SUFFIX[match.group(1)]}"
+        target = images / name
+        if not target.exists():
+            images.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        return f'src="{posixpath.relpath(f"_images/{name}", folder)}"'
+
+    def rewrite(match):
+        tag = DATA_SRC.sub(to_file, match.group(0))
+        extra = []
+        if "loading=" not in tag:
+            extra.append('loading="lazy"')
+        source = re.search(r'src="([^"]+\.png)"', tag)
+        if source and "width=" not in tag and "height=" not in tag:
+            file = Path(outdir) / posixpath.normpath(posixpath.join(folder, source.group(1)))
+            size = png_size(file.read_bytes()) if file.is_file() else None
+            if size:
+                extra.append(f'width="{size[0]}" height="{size[1]}"')
+        return tag if not extra else f"<img {' '.join(extra)}{tag[4:]}"
+
+    return IMG.sub(rewrite, html)
+
+
+def on_build_finished(app, exception):
+    if exception is not None or app.builder.format != "html":
+        return
+    outdir = Path(app.outdir)
+    for path in sorted(outdir.rglob("*.html")):
+        html = path.read_text(encoding="utf-8")
+        if "<img" not in html:
+            continue
+        page = path.relative_to(outdir).as_posix()
+        rewritten = page_images(html, page, outdir)
+        if rewritten != html:
+            path.write_text(rewritten, encoding="utf-8")
+
+
+def setup(app):
+    app.connect("build-finished", on_build_finished)
+    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

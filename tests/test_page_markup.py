@@ -1,0 +1,220 @@
+"""The build's rewrites that make the pages lighter: _ext/deferred_scripts.py,
+_ext/output_images.py and _ext/code_tokens.py, on small pages and on the built book."""
+
+import base64
+import importlib
+import re
+import struct
+import sys
+import zlib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "_ext"))
+
+deferred_scripts = importlib.import_module("deferred_scripts")
+output_images = importlib.import_module("output_images")
+code_tokens = importlib.import_module("code_tokens")
+
+BUILT = ROOT / "_build" / "html"
+
+
+def built_pages():
+    if not (BUILT / "intro.html").is_file():
+        pytest.fail("build the book first (make book)")
+    return {
+        path.relative_to(BUILT).as_posix(): path.read_text(encoding="utf-8")
+        for path in BUILT.rglob("*.html")
+        if not path.relative_to(BUILT).as_posix().startswith(("_static/", "_sources/"))
+    }
+
+
+# -- deferred_scripts ------------------------------------------------------------------
+
+HEAD = """<!DOCTYPE html><html><head>
+<script data-cfasync="false">document.documentElement.dataset.mode = "auto";</script>
+<script src="../_static/documentation_options.js?v=1"></script>
+<script src="../_static/doctools.js?v=2"></script>
+<script>DOCUMENTATION_OPTIONS.pagename = 'chapters/01';</script>
+<script data-sd-tabs-storage-prefix="x-" src="../_static/design-tabs.js"></script>
+<script async src="../_static/a.js"></script>
+<script type="module" src="../_static/m.js"></script>
+<script defer src="../_static/d.js"></script>
+<script src="../searchindex.js"></script>
+</head><body><script src="../_static/in-body.js"></script></body></html>"""
+
+
+def test_head_scripts_are_deferred_in_their_order():
+    out = deferred_scripts.defer_head_scripts(HEAD)
+    tags = re.findall(r"<script\b[^>]*>", out.split("</head>")[0])
+    assert tags == [
+        '<script data-cfasync="false">',  # inline: runs where it is
+        '<script src="../_static/documentation_options.js?v=1">',  # the inline ones need it
+        '<script defer src="../_static/doctools.js?v=2">',
+        "<script>",
+        '<script defer data-sd-tabs-storage-prefix="x-" src="../_static/design-tabs.js">',
+        '<script async src="../_static/a.js">',  # already not blocking: as it was
+        '<script type="module" src="../_static/m.js">',
+        '<script defer src="../_static/d.js">',
+        '<script defer src="../searchindex.js">',
+    ]
+    assert '<body><script src="../_static/in-body.js">' in out, "the body is left alone"
+    assert deferred_scripts.defer_head_scripts(out) == out, "a second build changes nothing"
+
+
+def test_no_built_page_has_a_blocking_script_in_its_head():
+    for page, html in built_pages().items():
+        head = html.split("</head>")[0]
+        blocking = [
+            tag
+            for tag in re.findall(r"<script\b[^>]*\bsrc=[^>]*>", head)
+            if not re.search(r"\b(defer|async)\b", tag) and "documentation_options.js" not in tag
+        ]
+        assert not blocking, f"{page}: {blocking}"
+
+
+# -- output_images ----------------------------------------------------------------------
+
+
+def png(width, height):
+    """A real PNG of one grey colour."""
+
+    def chunk(kind, data):
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
+
+    rows = b"".join(b"\x00" + b"\x80" * width for _ in range(height))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
+def data_url(kind, data):
+    return f"data:image/{kind};base64,{base64.b64encode(data).decode()}"
+
+
+def test_png_size_reads_the_header():
+    assert output_images.png_size(png(7, 3)) == (7, 3)
+    assert output_images.png_size(b"GIF89a" + bytes(30)) is None
+    assert output_images.png_size(b"") is None
+
+
+def test_big_data_pictures_become_files_written_once(tmp_path):
+    svg = ('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">' + " " * 2000).encode()
+    tiny = b"GIF89a" + bytes(20)
+    html = (
+        f'<figure><img src="{data_url("svg+xml", svg)}" width="553" height="137" alt="a"></figure>'
+        f'<img src="{data_url("svg+xml", svg)}" alt="the same">'
+        f'<img id="player" alt="b" src="{data_url("gif", tiny)}">'
+    )
+    out = output_images.page_images(html, "chapters/02.html", tmp_path)
+    sources = re.findall(r'src="([^"]+)"', out)
+    assert sources[0] == sources[1] and re.fullmatch(
+        r"\.\./_images/output-[0-9a-f]{20}\.svg", sources[0]
+    )
+    assert sources[2].startswith("data:image/gif"), "a picture under 1 KiB stays inline"
+    files = list((tmp_path / "_images").iterdir())
+    assert len(files) == 1 and files[0].read_bytes() == svg
+    assert 'width="553" height="137"' in out, "the sizes it had are kept"
+
+
+def test_every_picture_is_lazy_and_a_png_gets_its_size(tmp_path):
+    (tmp_path / "_images").mkdir()
+    (tmp_path / "_images" / "fig.png").write_bytes(png(543, 371))
+    html = (
+        '<img alt="a curve" src="../_images/fig.png" />'
+        '<img alt="missing" src="../_images/gone.png" />'
+        '<img loading="eager" alt="kept" src="../_images/fig.png" width="20" height="10" />'
+    )
+    out = output_images.page_images(html, "chapters/01.html", tmp_path)
+    tags = re.findall(r"<img\b[^>]*>", out)
+    assert (
+        tags[0]
+        == '<img loading="lazy" width="543" height="371" alt="a curve" src="../_images/fig.png" />'
+    )
+    assert tags[1] == '<img loading="lazy" alt="missing" src="../_images/gone.png" />'
+    assert (
+        tags[2]
+        == '<img loading="eager" alt="kept" src="../_images/fig.png" width="20" height="10" />'
+    )
+    assert output_images.page_images(out, "chapters/01.html", tmp_path) == out, "idempotent"
+
+
+def test_built_pages_carry_no_big_picture_and_no_eager_one():
+    for page, html in built_pages().items():
+        for tag in re.findall(r"<img\b[^>]*>", html):
+            assert 'loading="lazy"' in tag, f"{page}: {tag[:120]}"
+            data = re.search(r'src="data:[^;]+;base64,([^"]+)"', tag)
+            assert data is None or len(base64.b64decode(data.group(1))) < 1024, (
+                f"{page}: {tag[:120]}"
+            )
+            source = re.search(r'src="([^"]+\.png)"', tag)
+            if source and "frame-" not in source.group(1):
+                assert re.search(r'width="\d+" height="\d+"', tag), f"{page}: {tag[:120]}"
+
+
+# -- code_tokens -----------------------------------------------------------------------
+
+CSS = """\
+html[data-theme="light"] .highlight pre { line-height: 125%; }
+html[data-theme="light"] .highlight .hll { background-color: #fae4c2 }
+html[data-theme="light"] .highlight { background: #fefefe; color: #080808 }
+html[data-theme="light"] .highlight .n { color: #080808 } /* Name */
+html[data-theme="light"] .highlight .p { color: #080808 } /* Punctuation */
+html[data-theme="light"] .highlight .k { color: #6730C5 } /* Keyword */
+html[data-theme="light"] .highlight .nb { color: #080808 } /* Name.Builtin */
+html[data-theme="light"] .highlight .gs { color: #080808; font-weight: bold }
+html[data-theme="light"] .highlight .w { color: #080808 } /* Text.Whitespace */
+html[data-theme="dark"] .highlight { background: #2b2b2b; color: #F8F8F2 }
+html[data-theme="dark"] .highlight .n { color: #F8F8F2 } /* Name */
+html[data-theme="dark"] .highlight .p { color: #F8F8F2 } /* Punctuation */
+html[data-theme="dark"] .highlight .k { color: #DCC6E0 } /* Keyword */
+html[data-theme="dark"] .highlight .nb { color: #FFD900 } /* Name.Builtin */
+html[data-theme="dark"] .highlight .gs { color: #F8F8F2; font-weight: bold }
+html[data-theme="dark"] .highlight .w { color: #F8F8F2 } /* Text.Whitespace */
+.highlight .w { text-decoration: underline }
+"""
+
+
+def test_plain_classes_are_those_in_the_blocks_colour_in_both_schemes():
+    # nb: the block's colour in light mode only; gs: bold too; w: styled by another rule;
+    # k: a colour of its own.
+    assert code_tokens.plain_classes(CSS) == {"n", "p"}
+    light_only = "\n".join(line for line in CSS.splitlines() if "dark" not in line)
+    assert code_tokens.plain_classes(light_only) == {"n", "p", "nb"}
+    assert code_tokens.plain_classes("") == set(), "no theme colours: nothing is unwrapped"
+
+
+def test_plain_spans_are_unwrapped_in_code_blocks_only():
+    block = (
+        '<div class="highlight"><pre><span></span><span class="n">dL_dw</span>'
+        '<span class="p">(</span><span class="n">x</span><span class="o">&lt;</span>'
+        '<span class="mi">2</span><span class="p">)</span>\n</pre></div>'
+    )
+    outside = '<p><span class="n">a name in prose</span></p>'
+    out = code_tokens.unwrap_plain_tokens(outside + block, {"n", "p"})
+    assert out == outside + (
+        '<div class="highlight"><pre><span></span>dL_dw(x<span class="o">&lt;</span>'
+        '<span class="mi">2</span>)\n</pre></div>'
+    )
+    assert re.sub(r"<[^>]+>", "", out) == re.sub(r"<[^>]+>", "", outside + block), "same text"
+    assert code_tokens.unwrap_plain_tokens(block, set()) == block
+
+
+def test_built_code_blocks_keep_only_spans_that_colour():
+    css = (BUILT / "_static" / "pygments.css").read_text(encoding="utf-8")
+    plain = code_tokens.plain_classes(css)
+    assert {"n", "p"} <= plain, f"the theme's pygments.css changed: {sorted(plain)}"
+    for page, html in built_pages().items():
+        for block in code_tokens.BLOCK.findall(html):
+            left = re.findall(rf'<span class="({"|".join(sorted(plain))})">', block)
+            assert not left, f"{page}: {left[:5]}"
