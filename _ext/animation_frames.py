@@ -11,26 +11,20 @@ frames, so a downloaded notebook still plays on its own.
 """
 
 import base64
-import hashlib
-import posixpath
 import re
 from pathlib import Path
+
+from output_images import image_file
 
 FRAME = re.compile(r'(frames\[\d+\] = ")data:image/png;base64,([A-Za-z0-9+/=\\\n]+)(")')
 
 
 def frame_files(html, page, outdir):
     """``html`` with each embedded frame replaced by the URL of its file (written once)."""
-    images = Path(outdir) / "_images"
 
     def to_file(match):
         data = base64.b64decode(match.group(2).replace("\\\n", "").replace("\n", ""))
-        name = f"frame-{hashlib.sha256(data).hexdigest()[:20]}.png"
-        target = images / name
-        if not target.exists():
-            images.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
-        url = posixpath.relpath(f"_images/{name}", posixpath.dirname(page) or ".")
+        url = image_file(data, "frame", ".png", page, outdir)
         return f"{match.group(1)}{url}{match.group(3)}"
 
     return FRAME.sub(to_file, html)

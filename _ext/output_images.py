@@ -36,21 +36,26 @@ def png_size(data):
     return struct.unpack(">II", data[16:24])
 
 
+def image_file(data, prefix, suffix, page, outdir):
+    """The URL, from ``page``, of _images/<prefix>-<hash><suffix> holding ``data``,
+    written the first time it is asked for."""
+    images = Path(outdir) / "_images"
+    name = f"{prefix}-{hashlib.sha256(data).hexdigest()[:20]}{suffix}"
+    if not (images / name).exists():
+        images.mkdir(parents=True, exist_ok=True)
+        (images / name).write_bytes(data)
+    return posixpath.relpath(f"_images/{name}", posixpath.dirname(page) or ".")
+
+
 def page_images(html, page, outdir):
     """``html`` with its pictures as lazily loaded files, each written once."""
-    images = Path(outdir) / "_images"
     folder = posixpath.dirname(page) or "."
 
     def to_file(match):
         data = base64.b64decode(match.group(2))
         if len(data) < INLINE_LIMIT:
             return match.group(0)
-        name = f"output-{hashlib.sha256(data).hexdigest()[:20]}{SUFFIX[match.group(1)]}"
-        target = images / name
-        if not target.exists():
-            images.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
-        return f'src="{posixpath.relpath(f"_images/{name}", folder)}"'
+        return f'src="{image_file(data, "output", SUFFIX[match.group(1)], page, outdir)}"'
 
     def rewrite(match):
         tag = DATA_SRC.sub(to_file, match.group(0))
