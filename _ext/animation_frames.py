@@ -12,8 +12,8 @@ frames, so a downloaded notebook still plays on its own.
 
 import base64
 import re
-from pathlib import Path
 
+from built_pages import rewrite_pages
 from output_images import image_file
 
 FRAME = re.compile(r'(frames\[\d+\] = ")data:image/png;base64,([A-Za-z0-9+/=\\\n]+)(")')
@@ -31,15 +31,7 @@ def frame_files(html, page, outdir):
 
 
 def on_build_finished(app, exception):
-    if exception is not None or app.builder.format != "html":
-        return
-    outdir = Path(app.outdir)
-    for path in sorted(outdir.rglob("*.html")):
-        html = path.read_text(encoding="utf-8")
-        if "data:image/png;base64," not in html or "frames[" not in html:
-            continue
-        page = path.relative_to(outdir).as_posix()
-        path.write_text(frame_files(html, page, outdir), encoding="utf-8")
+    rewrite_pages(app, exception, lambda html, page: frame_files(html, page, app.outdir))
 
 
 def setup(app):

@@ -13,6 +13,8 @@ spans inside code blocks. The text, and how it looks, stay the same.
 import re
 from pathlib import Path
 
+from built_pages import rewrite_pages
+
 RULE = re.compile(
     r'^html\[data-theme="(light|dark)"\] \.highlight(?: \.([a-z0-9]+))? \{ ([^}]*?) \}', re.M
 )
@@ -51,15 +53,9 @@ def unwrap_plain_tokens(html, classes):
 
 
 def on_build_finished(app, exception):
-    if exception is not None or app.builder.format != "html":
-        return
-    outdir = Path(app.outdir)
-    classes = plain_classes((outdir / "_static" / "pygments.css").read_text(encoding="utf-8"))
-    for path in sorted(outdir.rglob("*.html")):
-        html = path.read_text(encoding="utf-8")
-        unwrapped = unwrap_plain_tokens(html, classes)
-        if unwrapped != html:
-            path.write_text(unwrapped, encoding="utf-8")
+    css = Path(app.outdir) / "_static" / "pygments.css"
+    classes = plain_classes(css.read_text(encoding="utf-8")) if css.is_file() else set()
+    rewrite_pages(app, exception, lambda html, page: unwrap_plain_tokens(html, classes))
 
 
 def setup(app):

@@ -12,7 +12,8 @@ set fields of the DOCUMENTATION_OPTIONS object it defines.
 """
 
 import re
-from pathlib import Path
+
+from built_pages import rewrite_pages
 
 STAYS = ("documentation_options.js",)
 HEAD = re.compile(r"<head>.*?</head>", re.DOTALL)
@@ -35,13 +36,7 @@ def defer_head_scripts(html):
 
 
 def on_build_finished(app, exception):
-    if exception is not None or app.builder.format != "html":
-        return
-    for path in sorted(Path(app.outdir).rglob("*.html")):
-        html = path.read_text(encoding="utf-8")
-        deferred = defer_head_scripts(html)
-        if deferred != html:
-            path.write_text(deferred, encoding="utf-8")
+    rewrite_pages(app, exception, lambda html, page: defer_head_scripts(html))
 
 
 def setup(app):

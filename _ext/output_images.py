@@ -23,6 +23,8 @@ import re
 import struct
 from pathlib import Path
 
+from built_pages import rewrite_pages
+
 INLINE_LIMIT = 1024  # bytes: a data: picture at least this big becomes a file
 IMG = re.compile(r"<img\b[^>]*>")
 DATA_SRC = re.compile(r'src="data:image/(png|svg\+xml|jpeg|gif);base64,([A-Za-z0-9+/=]+)"')
@@ -74,17 +76,7 @@ def page_images(html, page, outdir):
 
 
 def on_build_finished(app, exception):
-    if exception is not None or app.builder.format != "html":
-        return
-    outdir = Path(app.outdir)
-    for path in sorted(outdir.rglob("*.html")):
-        html = path.read_text(encoding="utf-8")
-        if "<img" not in html:
-            continue
-        page = path.relative_to(outdir).as_posix()
-        rewritten = page_images(html, page, outdir)
-        if rewritten != html:
-            path.write_text(rewritten, encoding="utf-8")
+    rewrite_pages(app, exception, lambda html, page: page_images(html, page, app.outdir))
 
 
 def setup(app):

@@ -1,5 +1,6 @@
-"""The build's rewrites that make the pages lighter: _ext/deferred_scripts.py,
-_ext/output_images.py and _ext/code_tokens.py, on small pages and on the built book."""
+"""The build's rewrites of its pages: _ext/built_pages.py, the loop they share, and the
+three that make the pages lighter (_ext/deferred_scripts.py, _ext/output_images.py,
+_ext/code_tokens.py), on small pages and on the built book."""
 
 import base64
 import importlib
@@ -8,12 +9,14 @@ import struct
 import sys
 import zlib
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "_ext"))
 
+built_pages = importlib.import_module("built_pages")
 deferred_scripts = importlib.import_module("deferred_scripts")
 output_images = importlib.import_module("output_images")
 code_tokens = importlib.import_module("code_tokens")
@@ -21,7 +24,7 @@ code_tokens = importlib.import_module("code_tokens")
 BUILT = ROOT / "_build" / "html"
 
 
-def built_pages():
+def built_site():
     if not (BUILT / "intro.html").is_file():
         pytest.fail("build the book first (make book)")
     return {
@@ -29,6 +32,34 @@ def built_pages():
         for path in BUILT.rglob("*.html")
         if not path.relative_to(BUILT).as_posix().startswith(("_static/", "_sources/"))
     }
+
+
+# -- built_pages -------------------------------------------------------------------------
+
+
+def test_rewrite_pages_rewrites_a_finished_html_build_only(tmp_path):
+    (tmp_path / "chapters").mkdir()
+    (tmp_path / "chapters" / "01.html").write_text("<p>one</p>", encoding="utf-8")
+    (tmp_path / "intro.html").write_text("<p>intro</p>", encoding="utf-8")
+    (tmp_path / "notes.txt").write_text("<p>not a page</p>", encoding="utf-8")
+    seen = []
+
+    def shout(html, page):
+        seen.append(page)
+        return html.upper() if page.startswith("chapters/") else html
+
+    html_build = SimpleNamespace(outdir=str(tmp_path), builder=SimpleNamespace(format="html"))
+    built_pages.rewrite_pages(html_build, RuntimeError("the build failed"), shout)
+    other_build = SimpleNamespace(outdir=str(tmp_path), builder=SimpleNamespace(format="text"))
+    built_pages.rewrite_pages(other_build, None, shout)
+    assert seen == [], "a failed build and a non-HTML build are left alone"
+
+    before = (tmp_path / "intro.html").stat().st_mtime_ns
+    built_pages.rewrite_pages(html_build, None, shout)
+    assert seen == ["chapters/01.html", "intro.html"]
+    assert (tmp_path / "chapters" / "01.html").read_text(encoding="utf-8") == "<P>ONE</P>"
+    assert (tmp_path / "intro.html").stat().st_mtime_ns == before, "unchanged: not written"
+    assert (tmp_path / "notes.txt").read_text(encoding="utf-8") == "<p>not a page</p>"
 
 
 # -- deferred_scripts ------------------------------------------------------------------
@@ -65,7 +96,7 @@ def test_head_scripts_are_deferred_in_their_order():
 
 
 def test_no_built_page_has_a_blocking_script_in_its_head():
-    for page, html in built_pages().items():
+    for page, html in built_site().items():
         head = html.split("</head>")[0]
         blocking = [
             tag
@@ -150,7 +181,7 @@ def test_every_picture_is_lazy_and_a_png_gets_its_size(tmp_path):
 
 
 def test_built_pages_carry_no_big_picture_and_no_eager_one():
-    for page, html in built_pages().items():
+    for page, html in built_site().items():
         for tag in re.findall(r"<img\b[^>]*>", html):
             assert 'loading="lazy"' in tag, f"{page}: {tag[:120]}"
             data = re.search(r'src="data:[^;]+;base64,([^"]+)"', tag)
@@ -214,7 +245,7 @@ def test_built_code_blocks_keep_only_spans_that_colour():
     css = (BUILT / "_static" / "pygments.css").read_text(encoding="utf-8")
     plain = code_tokens.plain_classes(css)
     assert {"n", "p"} <= plain, f"the theme's pygments.css changed: {sorted(plain)}"
-    for page, html in built_pages().items():
+    for page, html in built_site().items():
         for block in code_tokens.BLOCK.findall(html):
             left = re.findall(rf'<span class="({"|".join(sorted(plain))})">', block)
             assert not left, f"{page}: {left[:5]}"
