@@ -249,3 +249,21 @@ def test_built_code_blocks_keep_only_spans_that_colour():
         for block in code_tokens.BLOCK.findall(html):
             left = re.findall(rf'<span class="({"|".join(sorted(plain))})">', block)
             assert not left, f"{page}: {left[:5]}"
+
+
+# -- _templates/layout.html ------------------------------------------------------------
+
+
+def test_every_page_sets_its_colour_scheme_before_it_is_styled():
+    """The theme's first script, changed by _templates/layout.html: a first visit gets
+    "light" or "dark" at once, never "auto" (which no style rule matches); the replace()
+    there finds nothing to change if the theme rewrites that script, and this fails."""
+    for page, html in built_site().items():
+        head = html.split("</head>")[0]
+        if 'http-equiv="refresh"' in head:
+            continue  # index.html: a redirect to the first page, never shown
+        first = re.search(r'<script data-cfasync="false">(.*?)</script>', head, re.DOTALL)
+        assert first, f"{page}: the theme's colour-scheme script is missing"
+        assert 'localStorage.getItem("theme") || "auto"' not in first.group(1), page
+        assert 'matchMedia("(prefers-color-scheme: dark)")' in first.group(1), page
+        assert head.index("data-cfasync") < head.index('rel="stylesheet"'), page
