@@ -20,6 +20,26 @@ from playwright.sync_api import sync_playwright
 ROOT = Path(__file__).resolve().parents[1]
 HTML_DIR = Path(os.environ.get("BOOK_HTML", ROOT / "_build" / "html")).resolve()
 OUTPUT_DIR = ROOT / "test-output"
+REDIRECT = re.compile(r'<meta\s+http-equiv="refresh"', re.IGNORECASE)
+
+
+def site_pages(html_dir, redirects=False):
+    """Every HTML page of a build, as its path in the site ("chapters/01_single_value.html"):
+    not the theme's assets, not the sources; the redirect stubs (index.html) only when
+    ``redirects`` is true. Nothing when the build is missing."""
+    if not html_dir.is_dir():
+        return []
+    pages = []
+    for path in sorted(html_dir.rglob("*.html")):
+        relative = path.relative_to(html_dir).as_posix()
+        if relative.startswith(("_static/", "_sources/", "_images/")):
+            continue
+        head = path.read_text(encoding="utf-8", errors="replace")[:2000]
+        if redirects or not REDIRECT.search(head):
+            pages.append(relative)
+    return pages
+
+
 CHROMIUM = os.environ.get(
     "CHROMIUM", "/usr/bin/chromium"
 )  # Debian's; Playwright's own is not used

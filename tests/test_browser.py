@@ -15,7 +15,7 @@ import pytest
 import yaml
 from axe_playwright_python.sync_playwright import Axe
 
-from conftest import HTML_DIR, open_visit, screenshot_if_failed
+from conftest import HTML_DIR, open_visit, screenshot_if_failed, site_pages
 
 SOURCE_DIR = HTML_DIR.parent.parent  # _build/html -> the book's source folder
 LANDING_PAGE = "index.html"
@@ -42,31 +42,13 @@ def toc_order():
     return [str(PurePosixPath(f).with_suffix(".html")) for f in order]
 
 
-def is_redirect(path):
-    head = path.read_text(encoding="utf-8", errors="replace")[:2000]
-    return re.search(r'<meta\s+http-equiv="refresh"', head, re.IGNORECASE) is not None
-
-
-def built_pages():
-    """Every HTML page of the build (not the assets, not the redirect stubs)."""
-    if not HTML_DIR.is_dir():
-        return []
-    pages = []
-    for path in sorted(HTML_DIR.rglob("*.html")):
-        relative = path.relative_to(HTML_DIR).as_posix()
-        if relative.startswith(("_static/", "_sources/", "_images/")) or is_redirect(path):
-            continue
-        pages.append(relative)
-    return pages
-
-
 def page_params(pages):
     # Without a build there is nothing to discover: one placeholder, which fails in
     # the html_dir fixture with "run make book first" rather than collecting nothing.
     return pages or [pytest.param(None, id="book-not-built")]
 
 
-PAGES = built_pages()
+PAGES = site_pages(HTML_DIR)
 TOC_PAGES = toc_order()[1:] if (SOURCE_DIR / "_toc.yml").is_file() else []
 # The chapters, not the reference pages (glossary, rules) listed after them.
 CHAPTERS = [page for page in TOC_PAGES if page.startswith("chapters/")]

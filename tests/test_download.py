@@ -26,7 +26,7 @@ from docutils.core import publish_doctree
 from nbclient import NotebookClient
 from sphinx.errors import ConfigError
 
-from conftest import ROOT
+from conftest import ROOT, site_pages
 
 sys.path.insert(0, str(ROOT / "_ext"))  # the book's own Sphinx extensions
 import course_download  # noqa: E402
@@ -66,21 +66,6 @@ def read_page(path):
     return head
 
 
-def pages_of(html_dir):
-    """Every HTML page of a build: not the assets, not the redirect stubs (index.html)."""
-    pages = []
-    for path in sorted(html_dir.rglob("*.html")):
-        relative = path.relative_to(html_dir).as_posix()
-        if relative.startswith(("_static/", "_sources/", "_images/")):
-            continue
-        if re.search(
-            r'<meta\s+http-equiv="refresh"', path.read_text(encoding="utf-8")[:2000], re.I
-        ):
-            continue
-        pages.append(relative)
-    return pages
-
-
 def resolve(html_dir, page, href):
     """The file a relative link on `page` points at, or None for a link leaving the book."""
     url = urljoin(f"http://book.invalid/{page}", href)
@@ -92,7 +77,7 @@ def resolve(html_dir, page, href):
 
 @pytest.fixture(scope="module")
 def pages(html_dir):
-    found = pages_of(html_dir)
+    found = site_pages(html_dir)
     assert {"intro.html", *(f"chapters/{c.stem}.html" for c in CHAPTERS)} <= set(found)
     return found
 
@@ -259,7 +244,7 @@ def with_repository(tmp_path_factory):
 
 
 def test_without_a_repository_no_button_no_launch_and_no_placeholder(without_repository):
-    for page in pages_of(without_repository):
+    for page in site_pages(without_repository):
         text = (without_repository / page).read_text(encoding="utf-8")
         for unwanted in (
             "btn-source-repository-button",

@@ -8,12 +8,12 @@ import re
 import struct
 import sys
 import zlib
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from conftest import HTML_DIR, ROOT, site_pages
+
 sys.path.insert(0, str(ROOT / "_ext"))
 
 built_pages = importlib.import_module("built_pages")
@@ -21,16 +21,14 @@ deferred_scripts = importlib.import_module("deferred_scripts")
 output_images = importlib.import_module("output_images")
 code_tokens = importlib.import_module("code_tokens")
 
-BUILT = ROOT / "_build" / "html"
 
-
-def built_site():
-    if not (BUILT / "intro.html").is_file():
+def built_site(redirects=True):
+    """{page: its HTML} for the built book (the redirect stubs too, unless told)."""
+    if not (HTML_DIR / "intro.html").is_file():
         pytest.fail("build the book first (make book)")
     return {
-        path.relative_to(BUILT).as_posix(): path.read_text(encoding="utf-8")
-        for path in BUILT.rglob("*.html")
-        if not path.relative_to(BUILT).as_posix().startswith(("_static/", "_sources/"))
+        page: (HTML_DIR / page).read_text(encoding="utf-8")
+        for page in site_pages(HTML_DIR, redirects=redirects)
     }
 
 
@@ -242,7 +240,7 @@ def test_plain_spans_are_unwrapped_in_code_blocks_only():
 
 
 def test_built_code_blocks_keep_only_spans_that_colour():
-    css = (BUILT / "_static" / "pygments.css").read_text(encoding="utf-8")
+    css = (HTML_DIR / "_static" / "pygments.css").read_text(encoding="utf-8")
     plain = code_tokens.plain_classes(css)
     assert {"n", "p"} <= plain, f"the theme's pygments.css changed: {sorted(plain)}"
     for page, html in built_site().items():
@@ -258,10 +256,8 @@ def test_every_page_sets_its_colour_scheme_before_it_is_styled():
     """The theme's first script, changed by _templates/layout.html: a first visit gets
     "light" or "dark" at once, never "auto" (which no style rule matches); the replace()
     there finds nothing to change if the theme rewrites that script, and this fails."""
-    for page, html in built_site().items():
+    for page, html in built_site(redirects=False).items():  # index.html is never shown
         head = html.split("</head>")[0]
-        if 'http-equiv="refresh"' in head:
-            continue  # index.html: a redirect to the first page, never shown
         first = re.search(r'<script data-cfasync="false">(.*?)</script>', head, re.DOTALL)
         assert first, f"{page}: the theme's colour-scheme script is missing"
         assert 'localStorage.getItem("theme") || "auto"' not in first.group(1), page

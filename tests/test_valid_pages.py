@@ -23,25 +23,14 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from conftest import HTML_DIR, ROOT
+from conftest import HTML_DIR, ROOT, site_pages
 
 VNU_JAR = ROOT / "tests" / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 JAVA = os.environ.get("JAVA", shutil.which("java") or "java")
 BIN = Path(sys.executable).parent
 
 
-def book_pages():
-    """Every HTML file of the build a reader can open (not the theme's templates)."""
-    if not HTML_DIR.is_dir():
-        return []
-    return sorted(
-        path.relative_to(HTML_DIR).as_posix()
-        for path in HTML_DIR.rglob("*.html")
-        if not path.relative_to(HTML_DIR).as_posix().startswith(("_static/", "_sources/"))
-    )
-
-
-PAGES = book_pages() or [pytest.param(None, id="book-not-built")]
+PAGES = site_pages(HTML_DIR, redirects=True) or [pytest.param(None, id="book-not-built")]
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +52,7 @@ def vnu_errors(built):
             "(as root that runs `apt-get install -y default-jre-headless`)",
             pytrace=False,
         )
-    files = [str(built / page) for page in book_pages()]
+    files = [str(built / page) for page in site_pages(HTML_DIR, redirects=True)]
     result = subprocess.run(
         [JAVA, "-jar", str(VNU_JAR), "--errors-only", "--format", "json", *files],
         capture_output=True,
@@ -92,7 +81,7 @@ def test_page_is_valid_html(vnu_errors, page):
 
 def test_the_checker_checks_every_page_and_finds_errors(built, tmp_path, vnu_errors):
     """The checker sees every page, and would report what the old markup had."""
-    assert len(book_pages()) >= 5, book_pages()
+    assert len(site_pages(HTML_DIR, redirects=True)) >= 5, site_pages(HTML_DIR, redirects=True)
     broken = tmp_path / "broken.html"
     broken.write_text(
         '<!DOCTYPE html><html lang="en"><head><title>t</title></head><body>'
