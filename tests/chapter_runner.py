@@ -24,8 +24,9 @@ def chapter_cells(chapter):
     return ["".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "code"]
 
 
-def run_cells(cells, chapter, namespace=None):
-    """Run the cells in ``namespace`` (a fresh one by default), from chapters/.
+def run_cells(cells, chapter, namespace=None, folder=CHAPTERS):
+    """Run the cells in ``namespace`` (a fresh one by default), from ``folder``
+    (chapters/ by default; the notebook's own folder, as a kernel would).
 
     Returns the exception that stopped them and the cell's number, or None.
     Each cell's source is registered with linecache, as IPython does, so that
@@ -34,7 +35,7 @@ def run_cells(cells, chapter, namespace=None):
     matplotlib.use("Agg")
     namespace = {"__name__": "__main__"} if namespace is None else namespace
     cwd = os.getcwd()
-    os.chdir(CHAPTERS)
+    os.chdir(folder)
     try:
         with contextlib.redirect_stdout(io.StringIO()):
             for number, cell in enumerate(cells, start=1):

@@ -1,0 +1,59 @@
+"""A learner may change any input: each notebook's worked-example inputs sit in one code cell
+tagged `parameters` (papermill's convention), and the notebook runs to its end with other
+values there. Its assertions compare hand results with autograd, finite differences or
+torch.optim, never with the worked example's own numbers, so only a wrong derivation stops it.
+
+The other values avoid the coincidences a worked example can have: no two inputs equal, and no
+dimension of size 1 where the notebook's sizes allow it.
+"""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from chapter_runner import run_cells
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "chapters").glob("*.ipynb")) + [ROOT / "rules.ipynb"]
+
+# notebook stem -> the source of its `parameters` cell with other values.
+VARIANTS = {}
+
+
+def cells_of(path):
+    notebook = json.loads(path.read_text())
+    return [c for c in notebook["cells"] if c["cell_type"] == "code"]
+
+
+def parameters_cell(path):
+    """The index, among the code cells, of the one tagged `parameters`."""
+    tagged = [
+        number
+        for number, cell in enumerate(cells_of(path))
+        if "parameters" in cell.get("metadata", {}).get("tags", [])
+    ]
+    assert len(tagged) == 1, f"{path.name}: {len(tagged)} cells tagged `parameters`, not 1"
+    return tagged[0]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_notebook_has_one_parameters_cell_near_the_top(path):
+    assert parameters_cell(path) < 5, f"{path.name}: the `parameters` cell is not near the top"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_runs_to_the_end_with_other_inputs(path):
+    assert path.stem in VARIANTS, f"{path.name}: no other values to try in VARIANTS"
+    cells = ["".join(c["source"]) for c in cells_of(path)]
+    index = parameters_cell(path)
+    original = {}
+    exec(cells[index], original)
+    varied = {}
+    exec(VARIANTS[path.stem], varied)
+    assert sorted(k for k in varied if not k.startswith("__")) == sorted(
+        k for k in original if not k.startswith("__")
+    ), "the variant must set the same names as the notebook's parameters cell"
+    cells[index] = VARIANTS[path.stem]
+    outcome = run_cells(cells, path.stem, folder=path.parent)
+    assert outcome is None, f"{path.name} stopped at code cell {outcome[1]}: {outcome[0]!r}"
