@@ -358,8 +358,8 @@ def draw_graph(output, names=None, gradients=None, caption=None, check=True, max
     ]
     width = max(lefts[c] + widths[c] for c in range(len(widths))) + 2 * _MARGIN
     note = 0.35 if graph.constants else 0.0
+    height = (max(ys.values()) - min(ys.values())) + _BOX_H + 0.2 + _BELOW + note
     floor = min(ys.values()) - _BOX_H / 2 - _BELOW - note
-    height = max(ys.values()) + _BOX_H / 2 + 0.2 - floor
     fig = Figure(figsize=(width, height), dpi=72)
     ax = fig.add_axes((0, 0, 1, 1))
     ax.set_xlim(-_MARGIN, width - _MARGIN)
@@ -404,11 +404,7 @@ def draw_graph(output, names=None, gradients=None, caption=None, check=True, max
 
     out_edges = {node.id: [e for e in graph.edges if e[0] == node.id] for node in graph.nodes}
     for source, target, position in graph.edges:
-        arrow = FancyArrowPatch(
-            path=Path(route(source, target)),
-            gid=f"edge-{source}-{target}-{position}",
-            **_EDGE,
-        )
+        arrow = _arrow(route(source, target), gid=f"edge-{source}-{target}-{position}", **_EDGE)
         ax.add_patch(arrow)
 
     for name, gradient in gradients:
@@ -418,10 +414,8 @@ def draw_graph(output, names=None, gradients=None, caption=None, check=True, max
         if len(out_edges[node.id]) == 1:
             _, target, _ = out_edges[node.id][0]
             tx, ty = centre(target)
-            arrow = FancyArrowPatch(
-                path=Path(route(node.id, target, offset=-0.17)[::-1]),
-                gid=f"gradient-{node.id}",
-                **_GRADIENT,
+            arrow = _arrow(
+                route(node.id, target, offset=-0.17)[::-1], gid=f"gradient-{node.id}", **_GRADIENT
             )
             ax.add_patch(arrow)
             # below the boxes, staggered so that neighbouring labels do not collide; under
@@ -545,6 +539,13 @@ def _compare_with_autograd(name, gradient, tensor, output):
         ) from error
 
 
+def _arrow(points, **style):
+    """An arrow through ``points``: a straight one between two points, else a path."""
+    if len(points) == 2:
+        return FancyArrowPatch(*points, **style)
+    return FancyArrowPatch(path=Path(points), **style)
+
+
 def _bands(widths, max_width):
     """Which band each column is in, its left edge within the band, and the bands' indent.
 
@@ -561,10 +562,11 @@ def _bands(widths, max_width):
             room = room + _GAP + w if band else w
             band.append(band[-1] if band else 0)
     indent = _GAP / 2 if band[-1] > 0 else 0.0
-    lefts = []
-    for c in range(len(widths)):
-        first = c == 0 or band[c] != band[c - 1]
-        lefts.append(indent if first else lefts[-1] + widths[c - 1] + _GAP)
+    first = {b: band.index(b) for b in set(band)}
+    lefts = [
+        indent + sum(widths[first[band[c]] : c]) + _GAP * (c - first[band[c]])
+        for c in range(len(widths))
+    ]
     return band, lefts, indent
 
 
