@@ -526,6 +526,34 @@ def test_animation_next_frame_changes_the_picture(shown):
     visit.assert_clean()
 
 
+@pytest.mark.parametrize("path", page_params(CHAPTERS))
+def test_the_animation_player_fits_a_small_phone_and_answers_a_tap(phone, path):
+    """At 360 px the player fits the width it is given: its frame scaled in its ratio, its
+    slider inside, every button at least 24 × 24 px, and a tap on "Next frame" works."""
+    phone.page.set_viewport_size({"width": 360, "height": 800})
+    load(phone, path)
+    for player, frame in _players(phone):
+        player.scroll_into_view_if_needed()
+        column = player.evaluate("p => p.closest('.cell_output').getBoundingClientRect().right")
+        for part in (player, frame, player.locator("input.anim-slider")):
+            box = part.bounding_box()
+            assert box["x"] >= 0 and box["x"] + box["width"] <= column + 0.5, (
+                f"{path}: {part} runs past its column ({box}, column ends at {column})"
+            )
+        width, height = (int(frame.get_attribute(a)) for a in ("width", "height"))
+        box = frame.bounding_box()
+        assert abs(box["height"] / box["width"] - height / width) < 0.02, "the frame's ratio"
+        buttons = player.locator("button")
+        for i in range(buttons.count()):
+            b = buttons.nth(i).bounding_box()
+            assert b["width"] >= 24 and b["height"] >= 24, f"{path}: button {i} is {b}"
+        player.get_by_role("button", name="First frame", exact=True).tap()
+        first = frame.get_attribute("src")
+        player.get_by_role("button", name="Next frame", exact=True).tap()
+        _wait_for_new_frame(phone, frame, first)
+    phone.assert_clean()
+
+
 @on_pages(CHAPTERS)
 def test_animation_play_advances_frames(shown):
     visit = shown
