@@ -184,8 +184,9 @@ class Question:
         feedback = ipywidgets.HTML("")
         button = ipywidgets.Button(description=CHECK)
         if self.kind == "number":
-            field = ipywidgets.Text(placeholder=precision_words(self.decimals))
-            field.on_submit(lambda _field: show())
+            # The value changes when the reader presses Enter (or leaves the field).
+            field = ipywidgets.Text(continuous_update=False)
+            field.observe(lambda _change: show(), names="value")
 
             def typed():
                 return field.value
