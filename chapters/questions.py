@@ -39,6 +39,7 @@ CORRECT = "Correct."
 NOT_QUITE = "Not quite."
 NOT_A_NUMBER = "Type a number, such as 2.5, −0.5 or 1e-3 (with a point for decimals)."
 NO_CHOICE = "Pick one of the options first."
+VERDICTS = ("correct", "slip", "advice", "invalid")  # what Question.check can find
 # A typed number: optional sign (ASCII or a Unicode minus), digits with at most one
 # point, an optional exponent. The script uses the same pattern.
 MINUSES = "\u2212\u2012\u2013\ufe63\uff0d"

@@ -46,13 +46,4 @@
     form.dataset.verdict = verdict;
     form.querySelector(".question-feedback").textContent = message;
   });
-
-  // Enter on an option checks the answer, as it does in a text field.
-  document.addEventListener("keydown", (event) => {
-    const target = event.target;
-    if (event.key === "Enter" && target.matches("form.question input[type=radio]")) {
-      event.preventDefault();
-      target.form.requestSubmit();
-    }
-  });
 })();
