@@ -1,4 +1,4 @@
-""" "Check yourself" questions: a number or a choice, answered on paper, checked on the page.
+"""Questions to check yourself: a number or a choice, answered on paper, checked on the page.
 
 ``ask`` asks for a number, ``choose`` offers options. Each question knows its right
 answer, the value (or option) that each common slip gives with the message that names
@@ -20,6 +20,9 @@ Why not ``jupyterquiz``: it loads MathJax from a CDN, gives its containers rando
 lists that do not say which slip a value comes from, and ships its own script in every
 output; this module is small enough to test in full.
 
+In a chapter, a question's cell is best tagged ``remove-input``: the book then shows
+the question alone, and JupyterLab the code that computes its values.
+
 Importing it has no side effects; ipywidgets is imported when a question is shown.
 """
 
@@ -27,12 +30,13 @@ import html as html_escape
 import json
 import math
 import re
+import sys
 
 __all__ = ["ask", "choose"]
 
 ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 MAX_DECIMALS = 6
-# The words the reader sees. _ext/question_assets/questions.js holds the same ones.
+# The words the reader sees. _ext/question_static/questions.js holds the same ones.
 TITLE = "Check yourself"
 CHECK = "Check"
 CORRECT = "Correct."
@@ -51,7 +55,7 @@ _made = {}
 
 
 def _float(value, what):
-    """``value`` (a number, or a tensor or array with one entry) as a finite float."""
+    """``value`` (a number, or a tensor or array with one entry) as a float."""
     if isinstance(value, bool) or isinstance(value, str):
         raise TypeError(f"{what} must be a number, got {value!r}")
     if hasattr(value, "numel") and value.numel() != 1:
@@ -188,10 +192,6 @@ class Question:
             # The value changes when the reader presses Enter (or leaves the field).
             field = ipywidgets.Text(continuous_update=False)
             field.observe(lambda _change: show(), names="value")
-
-            def typed():
-                return field.value
-
         else:
             field = ipywidgets.RadioButtons(
                 options=[(option, index) for index, option in enumerate(self.options)],
@@ -199,11 +199,8 @@ class Question:
                 layout=ipywidgets.Layout(width="max-content"),
             )
 
-            def typed():
-                return field.value
-
         def show(_button=None):
-            verdict, message = self.check(typed())
+            _verdict, message = self.check(field.value)
             feedback.value = f"<b>{html_escape.escape(message)}</b>"
 
         button.on_click(show)
@@ -223,8 +220,6 @@ class Question:
 def _register(id, prompt):
     """Refuse an id another question of this kernel already has (a cell run again may
     remake its own question, even with other values in its prompt)."""
-    import sys
-
     caller = sys._getframe(2)
     caller = (caller.f_code.co_filename, caller.f_lineno)
     made = _made.get(id)
@@ -292,7 +287,7 @@ def ask(id, prompt, answer, slips=None, advice=None, decimals=2):
 def choose(id, prompt, options, answer, slips=None, advice=None):
     """A question with options: ``answer`` is the right option's index, ``slips`` maps
     the index of a wrong option to the message that names its slip, ``advice`` is the
-    sentence shown for any other wrong option."""
+    sentence shown for any other wrong option. A slip on the right option is dropped."""
     id = _checked_id(id)
     prompt = _text(prompt, "prompt")
     advice = _text(advice, "advice")
@@ -315,10 +310,9 @@ def choose(id, prompt, options, answer, slips=None, advice=None):
         raise TypeError(f"slips must be a dict from option index to message, got {slips!r}")
     named = []
     for key, message in slips.items():
-        key = index(key, "a slip's key")
-        if key == answer:
-            raise ValueError(f"slip {key} is the right answer, {options[key]!r}")
-        named.append((key, _text(message, "a slip's message")))
+        key, message = index(key, "a slip's key"), _text(message, "a slip's message")
+        if key != answer:  # an answer computed by code may land on a slip's option
+            named.append((key, message))
     question = Question(id, "choice", prompt, answer, sorted(named), advice, options=options)
     _register(id, prompt)
     return question
