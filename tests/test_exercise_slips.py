@@ -216,7 +216,7 @@ OTHER_RIGHT_ANSWERS = {
         torch.ones(1, x.shape[0], dtype=x.dtype) @ (2 * (x @ w + b - y))
     ),
     "x_bias_exercise": lambda x, w, b, y: torch.einsum("nk,dk->nd", 2 * (x @ w + b - y), w),
-    "two_products_exercise": lambda x, a, w, y: x.T @ (2 * (x @ a @ w - y)) @ w.T,
+    "two_products_exercise": lambda x, w1, w2, y: x.T @ (2 * (x @ w1 @ w2 - y)) @ w2.T,
     "tanh_w": lambda x, w, b, y: (
         x.T @ (2 * (torch.tanh(x @ w + b) - y) / torch.cosh(x @ w + b) ** 2)
     ),

@@ -55,11 +55,33 @@ MUTANTS = {
         **D_MSE_MUTANTS,
         "dL/dW: transpose swapped": [("return x.T @ dL_dz", "return dL_dz.T @ x")],
         "dL/dX: transpose on the wrong factor": [("return dL_dz @ w.T", "return dL_dz.T @ w.T")],
+        # D = 1 in the worked example, so p = q = 0 at its entry (1, 1): only the random
+        # (5 x 3)(3 x 4) case, where the indices differ and no entry is 1, tells these apart.
+        "index formula of Z: W_qp in place of W_pq": [("x[i, p] * w[p, q]", "x[i, p] * w[q, p]")],
+        "index formula of Z: X_pi in place of X_ip": [("x[i, p] * w[p, q]", "x[p, i] * w[p, q]")],
         # D = 1 and a zero in dL/dZ in the worked example: the random case tells these apart
-        "index step: the row i = 1 skipped": [
-            ("for i in range(x.shape[0]))", "for i in range(1, x.shape[0]))")
+        "index step: the row i = 1 skipped": [("for i in range(n))", "for i in range(1, n))")],
+        "index step: X_i1 in place of X_ip": [("x[i, p] * dL_dz[i, q]", "x[i, 0] * dL_dz[i, q]")],
+        # backward() from the matrix of errors must refuse
+        "errors summed before backward() is shown refusing the matrix": [
+            ("errors_ag = squared_error(y, z_ag)\n", "errors_ag = squared_error(y, z_ag).sum()\n")
         ],
-        "index step: X_i1 in place of X_ik": [("x[i, k] * dL_dz[i, l]", "x[i, 0] * dL_dz[i, l]")],
+        # the loss surface: curvature, the arrow of the contour figure, the slider, descent
+        "curvature: factor 2 dropped": [
+            ("curvature = 2 * (x[:, 0] ** 2).sum()", "curvature = (x[:, 0] ** 2).sum()")
+        ],
+        "contour arrow along the gradient, not its negative": [
+            ("step = -dL_dw[0, :2] / curvature", "step = dL_dw[0, :2] / curvature")
+        ],
+        "slider readout: w2's gradient shown for w1": [
+            ('"∂L/∂w₁ by hand": dL_dw_hand[0, 0]', '"∂L/∂w₁ by hand": dL_dw_hand[0, 1]')
+        ],
+        "slider readout: the loss at the starting W, not at (w1, w2)": [
+            ('"loss L": loss_of(x64, w64, y64)', '"loss L": loss_of(x64, w.double(), y64)')
+        ],
+        "descent: a step along the gradient": [
+            ("w_step[0, :2] - lr * dL_dw_step", "w_step[0, :2] + lr * dL_dw_step")
+        ],
     },
     "03_activation": {
         **D_MSE_MUTANTS,
