@@ -18,7 +18,15 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "chapters").glob("*.ipynb")) + [ROOT / "rules.ipynb"]
 
 # notebook stem -> the source of its `parameters` cell with other values.
-VARIANTS = {}
+VARIANTS = {
+    "01_single_value": (
+        "w_value = -1.5  # the weight w\n"
+        "x_value = 0.75  # the input x\n"
+        "y_value = 2.5  # the target y\n"
+        "x_2, y_2 = -1.25, 0.5  # a second sample (x₂, y₂)\n"
+        "lr = 0.1  # the learning rate η\n"
+    ),
+}
 
 
 def cells_of(path):
