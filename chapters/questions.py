@@ -47,7 +47,7 @@ VERDICTS = ("correct", "slip", "advice", "invalid")  # what Question.check can f
 # A typed number: optional sign (ASCII or a Unicode minus), digits with at most one
 # point, an optional exponent. The script uses the same pattern.
 MINUSES = "\u2212\u2012\u2013\ufe63\uff0d"
-NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 # Which questions this kernel has made: id -> (prompt, where it was made). Running the
 # same cell again remakes its question; another cell may not take its id.

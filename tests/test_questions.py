@@ -106,7 +106,8 @@ def test_a_number_is_right_within_half_a_unit_of_the_last_decimal():
 
 
 @pytest.mark.parametrize(
-    "typed", ["", "   ", "sixteen", "16,0", "1 6", "nan", "inf", "-inf", "1e999", "0x10", "--16"]
+    "typed",
+    ["", "   ", "sixteen", "16,0", "1 6", "nan", "inf", "-inf", "1e999", "0x10", "--16", "١٦"],
 )
 def test_what_is_not_a_number_gets_a_plain_message(typed):
     assert gradient_question().check(typed) == ("invalid", questions.NOT_A_NUMBER)

@@ -311,3 +311,22 @@ def test_questions_fit_a_360_px_phone(visit, path):
     width = page.evaluate("() => document.documentElement.scrollWidth")
     assert width <= PHONE["width"], f"{path}: the page scrolls sideways ({width} px wide)"
     visit.assert_clean()
+
+
+ODD_INPUTS = ["", "  ", "16,0", ".5", "5.", "+.5e-1", "1e", "1E1", "--1", "−", "+−1", "0x10",
+              "Infinity", "NaN", "1e400", "1_000", "½", "٣", " −0.0 "]  # fmt: skip
+
+
+@on_question_pages
+def test_the_page_reads_what_is_typed_as_the_module_does(visit, path):
+    """Odd spellings typed into each number question get what Question.check says."""
+    page = visit.page
+    forms = [form for form in load(visit, path) if form["kind"] == "number"]
+    if not forms:
+        pytest.skip(f"{path} has no number question")
+    for form in forms:
+        question = _question(form)
+        for typed in ODD_INPUTS:
+            answer_by_mouse(page, form, typed)
+            assert feedback(page, form["id"]) == question.check(typed), (form["id"], typed)
+    visit.assert_clean()

@@ -7,7 +7,7 @@
   const NOT_QUITE = "Not quite.";
   const NOT_A_NUMBER = "Type a number, such as 2.5, −0.5 or 1e-3 (with a point for decimals).";
   const NO_CHOICE = "Pick one of the options first.";
-  const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+  const NUMBER = /^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$/;
   const MINUSES = /[\u2212\u2012\u2013\ufe63\uff0d]/g;
 
   const parse = (text) => {
