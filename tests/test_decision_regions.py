@@ -3,8 +3,9 @@
 import matplotlib
 import pytest
 import torch
-from decision_regions import class_grid, decision_regions_figure
 from matplotlib import pyplot as plt
+
+from decision_regions import class_grid, decision_regions_figure
 
 matplotlib.use("Agg")
 
