@@ -18,7 +18,14 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "chapters").glob("*.ipynb")) + [ROOT / "rules.ipynb"]
 
 # notebook stem -> the source of its `parameters` cell with other values.
-VARIANTS = {}
+VARIANTS = {
+    # N = 5 samples, K = 4 classes (N != K, no two logits equal), every class a label.
+    "03_3_softmax_classifier": (
+        "z_values = [[0.3, -1.2, 2.2, 0.7], [1.9, 0.1, -0.6, -2.4], [-0.9, 1.4, 0.45, 2.6],"
+        " [3.1, -0.2, 1.1, -1.7], [0.8, 2.9, -2.1, 1.6]]\n"
+        "label_values = [2, 0, 3, 1, 1]\n"
+    ),
+}
 
 
 def cells_of(path):
