@@ -229,6 +229,28 @@ OTHER_RIGHT_ANSWERS = {
     "relu_b": lambda x, w, b, y: (
         torch.where(x @ w + b > 0, 2 * (x @ w + b - y), 0.0).sum().reshape(1, 1)
     ),
+    # Page 3.3: through the log and the softmax's full Jacobian, or with F.one_hot.
+    "soft_targets_z": lambda z, t: torch.einsum(
+        "nq,nqc->nc",
+        -t / torch.softmax(z, dim=1) / len(z),
+        torch.diag_embed(torch.softmax(z, dim=1))
+        - torch.softmax(z, dim=1)[:, :, None] * torch.softmax(z, dim=1)[:, None, :],
+    ),
+    "softmax_squared_error_z": lambda z, y: torch.einsum(
+        "nq,nqc->nc",
+        2 * (torch.softmax(z, dim=1) - y),
+        torch.diag_embed(torch.softmax(z, dim=1))
+        - torch.softmax(z, dim=1)[:, :, None] * torch.softmax(z, dim=1)[:, None, :],
+    ),
+    "linear_classifier_w": lambda x, w, b, labels: (
+        torch.einsum(
+            "nd,nk->dk",
+            x,
+            torch.softmax(x @ w + b, dim=1)
+            - torch.nn.functional.one_hot(labels.long(), w.shape[1]),
+        )
+        / len(x)
+    ),
 }
 
 

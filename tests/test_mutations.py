@@ -177,6 +177,31 @@ MUTANTS = {
             )
         ],
     },
+    "03_3_softmax_classifier": {
+        "softmax's Jacobian without -pp^T": [
+            ("return torch.diag(p) - torch.outer(p, p)", "return torch.diag(p)")
+        ],
+        "softmax's VJP without <g, p>": [("return p * (g - g_dot_p)", "return p * g")],
+        "cross-entropy gradient without /N": [
+            ("return (p - y) / n", "return p - y"),
+            ("return (p - one_hot(labels, k)) / n", "return p - one_hot(labels, k)"),
+        ],
+        "one-hot with the label's class shifted": [
+            (
+                "y[torch.arange(len(labels)), labels] = 1.0",
+                "y[torch.arange(len(labels)), (labels + 1) % k] = 1.0",
+            )
+        ],
+        "the max-shift subtracted in the gradient too": [
+            (
+                "return (p - one_hot(labels, k)) / n",
+                "return (p - one_hot(labels, k) - z.max(dim=1, keepdim=True).values) / n",
+            )
+        ],
+        # Three spiral points sit at the origin and b1 starts at 0: their hidden
+        # pre-activations are exactly 0, where torch.relu's slope is 0.
+        "ReLU's mask with >=": [("return (s > 0).to(s.dtype)", "return (s >= 0).to(s.dtype)")],
+    },
 }
 
 
