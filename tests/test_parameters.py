@@ -18,7 +18,10 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "chapters").glob("*.ipynb")) + [ROOT / "rules.ipynb"]
 
 # notebook stem -> the source of its `parameters` cell with other values.
-VARIANTS = {}
+VARIANTS = {
+    "rules": "N, D, J, K = 7, 4, 5, 3  # samples, input features, hidden units, outputs\n"
+    "M = 6  # sigmoid layers in the stack of the last row\n",
+}
 
 
 def cells_of(path):
