@@ -351,15 +351,16 @@ def _code_names(text):
         return []
 
 
-def size_letter_indices(text):
-    """Sums, products, subscripts (in maths) and loops whose index letter is a size's letter."""
+def size_letter_indices(text, code=False):
+    """Sums, products and loops whose index letter is a size's letter, and in prose (not
+    `code`, whose f-strings put Python names between dollars) subscripts in maths."""
     found = []
     for match in _SUM.finditer(text):
         index = (match.group(1) or match.group(2)).split("=")[0]
         index = re.sub(r"\\[A-Za-z]+", " ", index)  # \ell, \cdot: not index letters
         if SIZE_LETTERS & set(re.findall(r"[a-z]", index)):
             found.append(match.group())
-    maths = " ".join(m.group() for m in _MATHS.finditer(text))
+    maths = "" if code else " ".join(m.group() for m in _MATHS.finditer(text))
     for match in _SUBSCRIPT.finditer(maths):
         if SIZE_LETTERS & set(re.findall(r"[a-z]", match.group(1) or match.group(2))):
             found.append(match.group())
@@ -402,11 +403,16 @@ def test_size_letter_indices_finds_an_index_that_is_a_size_letter(text, found):
     assert size_letter_indices(text) == found
 
 
+def test_size_letter_indices_leaves_python_names_in_code_alone():
+    source = 'title = f"$W = {w_k.item():.2f}$"\nfor k in range(3): pass'
+    assert size_letter_indices(source, code=True) == ["for k in range("]
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS_AND_PAGES, ids=lambda p: p.name)
 def test_no_old_name_and_no_size_letter_as_an_index(path):
     found = []
     for where, code, text in visible_text(path):
-        names = old_names(text, code) + size_letter_indices(text)
+        names = old_names(text, code) + size_letter_indices(text, code)
         found += [f"{where}: {name}" for name in names]
     assert not found, (
         f"{path.name} uses retired names (say squared_error, d_squared_error, errors, loss) "
@@ -428,3 +434,41 @@ def test_worked_example_is_said_a_few_times_per_page_at_most(path):
         f"{path.name} says 'worked example' {said} times (at most {WORKED_EXAMPLE_LIMIT}): "
         "vary the wording"
     )
+
+
+# --- the rules page's citations ------------------------------------------------------------
+
+_CITATION = re.compile(r'\{doc\}`[^`<]*<([^>]+)>`((?:,?\s+(?:and\s+)?"[^"]+")+)')
+
+
+def rules_citations():
+    """(page, section title) for each section the rules page quotes after a {doc} link."""
+    found = []
+    for page, titles in _CITATION.findall(markdown_of(ROOT / "rules.ipynb")):
+        found += [(page, title) for title in re.findall(r'"([^"]+)"', titles)]
+    return found
+
+
+def headings(page):
+    """The headings of a page (chapters/x.ipynb or .md), without their #s."""
+    path = next(
+        (
+            ROOT / f"{page}{suffix}"
+            for suffix in (".ipynb", ".md")
+            if (ROOT / f"{page}{suffix}").is_file()
+        ),
+        None,
+    )
+    assert path, f"{page} is neither a notebook nor a Markdown page"
+    return [
+        line.lstrip("#").strip() for line in markdown_of(path).splitlines() if line.startswith("#")
+    ]
+
+
+def test_rules_citations_are_read_from_the_table():
+    assert len(rules_citations()) >= 10, rules_citations()
+
+
+@pytest.mark.parametrize("page, title", rules_citations(), ids=lambda v: v[:40])
+def test_each_section_the_rules_page_quotes_is_a_heading_of_its_page(page, title):
+    assert title in headings(page), f'rules.ipynb quotes "{title}", not a heading of {page}'
