@@ -5,10 +5,11 @@ A local Sphinx extension (named in _config.yml), so the zip comes out of the ord
 address is stable: `backprop-by-hand.zip` from the intro, `../backprop-by-hand.zip` from a
 chapter. Inside, one folder holds everything a learner needs to run the notebooks:
 
-- every chapter notebook (chapters/*.ipynb), with its stored outputs;
-- every helper module beside them (chapters/*.py, tests excepted), found by globbing, so a
-  new module is packed without touching this file;
-- requirements.txt, the exact versions the course is tested with;
+- every notebook in chapters/ (chapters/*.ipynb), with its stored outputs, found by
+  globbing, so a new page is packed without touching this file;
+- every helper module beside them (chapters/*.py, tests excepted), found the same way;
+- requirements.txt with only what the notebooks need (NOTEBOOK_PACKAGES), each at the
+  exact version the repository's requirements.txt pins: not the book build, not the tests;
 - a README on setting up and starting JupyterLab (_ext/download_README.md).
 
 A page links it with an ordinary Markdown link to where the zip lands, relative to the page:
@@ -36,6 +37,20 @@ FOLDER = "backprop-by-hand"  # the one folder the zip unpacks to
 README = Path(__file__).with_name("download_README.md")
 # The earliest time a zip entry can hold; a fixed one keeps the bytes reproducible.
 TIMESTAMP = (1980, 1, 1, 0, 0, 0)
+# What the notebooks need, and why: the zip's requirements.txt lists these and nothing
+# else, each pinned as the repository's requirements.txt pins it.
+NOTEBOOK_PACKAGES = {
+    "torch": "autograd, which every hand-derived gradient is compared with",
+    "matplotlib": "the figures and the step-through animations",
+    "jupyterlab": "where you open and run the notebooks",
+    "ipykernel": "the Python kernel the notebooks run in",
+    "ipywidgets": "the sliders",
+    "jupyterlab-myst": "JupyterLab shows the notebooks' notes, dropdowns and formulas",
+}
+REQUIREMENTS_HEADER = (
+    "# Backprop by Hand: what the notebooks need, each at the exact version the course\n"
+    "# is developed with. On Linux, see README.md for PyTorch's smaller CPU-only build.\n\n"
+)
 
 logger = logging.getLogger(__name__)
 
@@ -47,15 +62,40 @@ def is_test(path):
     )
 
 
+def pinned_versions(requirements):
+    """{package: version} of the `package==version` lines of a requirements file's text."""
+    pins = {}
+    for line in requirements.splitlines():
+        line = line.split("#", 1)[0].strip()
+        if "==" in line:
+            name, version = (part.strip() for part in line.split("==", 1))
+            pins.setdefault(name.split("[", 1)[0].lower(), version)
+    return pins
+
+
+def notebook_requirements(requirements):
+    """The zip's requirements.txt: NOTEBOOK_PACKAGES, pinned as `requirements` (the text of
+    the repository's requirements.txt) pins them, each under a comment saying why."""
+    pins = pinned_versions(requirements)
+    missing = sorted(set(NOTEBOOK_PACKAGES) - set(pins))
+    if missing:
+        raise ValueError(f"requirements.txt pins no version (==) of {missing}")
+    lines = [REQUIREMENTS_HEADER]
+    for name, why in NOTEBOOK_PACKAGES.items():
+        lines.append(f"# {why[0].upper()}{why[1:]}.\n{name}=={pins[name]}\n")
+    return "".join(lines)
+
+
 def course_files(srcdir):
-    """(name in the zip's folder, source path) for every file of the download, sorted."""
+    """(name in the zip's folder, its bytes) for every file of the download, sorted."""
     srcdir = Path(srcdir)
     chapters = srcdir / "chapters"
     files = sorted(chapters.glob("*.ipynb"))
     files += sorted(p for p in chapters.glob("*.py") if not is_test(p))
-    files += [srcdir / "requirements.txt"]
-    entries = [(path.name, path) for path in files]
-    entries.append(("README.md", README))
+    entries = [(path.name, path.read_bytes()) for path in files]
+    requirements = (srcdir / "requirements.txt").read_text(encoding="utf-8")
+    entries.append(("requirements.txt", notebook_requirements(requirements).encode("utf-8")))
+    entries.append(("README.md", README.read_bytes()))
     names = [name for name, _ in entries]
     duplicates = sorted({name for name in names if names.count(name) > 1})
     if duplicates:
@@ -68,12 +108,12 @@ def write_zip(srcdir, target):
     target = Path(target)
     partial = target.with_name(target.name + ".partial")
     with zipfile.ZipFile(partial, "w") as archive:
-        for name, path in course_files(srcdir):
+        for name, data in course_files(srcdir):
             info = zipfile.ZipInfo(f"{FOLDER}/{name}", date_time=TIMESTAMP)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16  # -rw-r--r--, whoever built it
             info.create_system = 3  # Unix, so the mode above is read on every system
-            archive.writestr(info, path.read_bytes(), compresslevel=9)
+            archive.writestr(info, data, compresslevel=9)
     os.replace(partial, target)
     return target
 

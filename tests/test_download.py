@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 import zipfile
 from pathlib import Path, PurePosixPath
@@ -92,20 +93,61 @@ def course_zip(html_dir):
     return path
 
 
-def test_zip_holds_the_notebooks_their_helpers_requirements_and_a_readme(course_zip):
+def zip_content(course_zip):
     with zipfile.ZipFile(course_zip) as archive:
-        names = archive.namelist()
-        content = {name: archive.read(name) for name in names}
-    expected = [*CHAPTERS, *HELPERS, ROOT / "requirements.txt"]
+        return {
+            name.removeprefix("backprop-by-hand/"): archive.read(name)
+            for name in archive.namelist()
+        }
+
+
+def test_zip_holds_the_notebooks_their_helpers_requirements_and_a_readme(course_zip):
+    content = zip_content(course_zip)
+    expected = [*CHAPTERS, *HELPERS]
     assert HELPERS, "no helper module found beside the chapters"
-    assert sorted(names) == sorted(
-        [f"backprop-by-hand/{p.name}" for p in expected] + ["backprop-by-hand/README.md"]
+    assert sorted(content) == sorted(
+        [p.name for p in expected] + ["README.md", "requirements.txt"]
     )
     for path in expected:
-        assert content[f"backprop-by-hand/{path.name}"] == path.read_bytes(), path.name
-    readme = content["backprop-by-hand/README.md"].decode("utf-8")
+        assert content[path.name] == path.read_bytes(), path.name
+    readme = content["README.md"].decode("utf-8")
     for needed in ("venv", "requirements.txt", "jupyter lab", "download.pytorch.org/whl/cpu"):
         assert needed in readme, f"the zip's README does not mention {needed!r}"
+
+
+def test_zip_requirements_pin_only_what_the_notebooks_need(course_zip):
+    """The zip's requirements.txt: torch, matplotlib, JupyterLab, the kernel, ipywidgets and
+    jupyterlab-myst, at the repository's exact pins; not the book build, not the tests."""
+    listed = zip_content(course_zip)["requirements.txt"].decode("utf-8")
+    pins = course_download.pinned_versions(listed)
+    needed = ["torch", "matplotlib", "jupyterlab", "ipykernel", "ipywidgets", "jupyterlab-myst"]
+    assert sorted(pins) == sorted(needed), listed
+    repository = course_download.pinned_versions((ROOT / "requirements.txt").read_text())
+    assert pins == {name: repository[name] for name in needed}
+    code = [line for line in listed.splitlines() if line.strip() and not line.startswith("#")]
+    assert len(code) == len(needed), f"lines other than the pins: {code}"
+    readme = zip_content(course_zip)["README.md"].decode("utf-8")
+    for name in (
+        "PyTorch",
+        "matplotlib",
+        "JupyterLab",
+        "ipykernel",
+        "ipywidgets",
+        "jupyterlab-myst",
+    ):
+        assert name in readme, f"the zip's README does not say that it installs {name}"
+    assert "pytest" not in readme.lower() and "jupyter book" not in readme.lower(), readme
+
+
+def test_notebook_requirements_name_a_missing_pin():
+    with pytest.raises(ValueError, match=r"\['ipywidgets'\]"):
+        course_download.notebook_requirements(
+            "torch==2.0  # a comment\nmatplotlib==3.0\njupyterlab==4.0\nipykernel==7.0\n"
+            "ipywidgets>=8\njupyterlab-myst==2.0\n"
+        )
+    assert course_download.pinned_versions("jsonschema[format-nongpl]==4.24.1\n# x==1\n") == {
+        "jsonschema": "4.24.1"
+    }
 
 
 def test_zip_leaves_out_the_tests_beside_the_chapters():
@@ -124,25 +166,66 @@ def test_zip_is_reproducible(course_zip, tmp_path):
     assert again.read_bytes() == course_zip.read_bytes()
 
 
-def test_every_notebook_runs_from_the_unpacked_zip(course_zip, tmp_path):
-    """Unpacked in an empty folder, every notebook runs top to bottom with no error,
-    importing the helper modules that came in the zip (not the repository's)."""
-    with zipfile.ZipFile(course_zip) as archive:
-        archive.extractall(tmp_path)
-    folder = tmp_path / "backprop-by-hand"
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    notebooks = sorted(folder.glob("*.ipynb"))
-    assert [p.name for p in notebooks] == [p.name for p in CHAPTERS]
-    for path in notebooks:
-        notebook = nbformat.read(path, as_version=4)
-        where = "import animations, exercises\nprint(animations.__file__, exercises.__file__)"
-        notebook.cells.append(nbformat.v4.new_code_cell(where))
-        client = NotebookClient(
-            notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": folder}}
+def test_every_notebook_runs_in_a_fresh_venv_from_the_zips_own_requirements(course_zip):
+    """Unpacked in an empty folder, with a new venv that has only the zip's requirements.txt
+    installed (`pip install -r`, as the zip's README says), every notebook runs top to bottom
+    with no error, in a kernel from that venv, importing the helper modules that came in
+    the zip. The venv (about 1.6 GB) is removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix="backprop-zip-") as temporary:
+        tmp_path = Path(temporary)
+        with zipfile.ZipFile(course_zip) as archive:
+            archive.extractall(tmp_path)
+        folder = tmp_path / "backprop-by-hand"
+        venv = tmp_path / "venv"
+        env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+        env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env['PATH']}"
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+        python = venv / "bin" / "python"
+        install = [str(python), "-m", "pip", "install", "-q", "-r", "requirements.txt"]
+        result = subprocess.run(
+            install, cwd=folder, env=env, capture_output=True, text=True, timeout=1800
         )
-        client.execute(env=env)  # raises CellExecutionError, naming the cell, on any error
-        printed = notebook.cells[-1].outputs[0]["text"].split()
-        assert all(Path(p).parent == folder for p in printed), printed
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+        installed = subprocess.run(
+            [str(python), "-m", "pip", "list", "--format=freeze"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.lower()
+        for tool in ("jupyter-book", "pytest", "nbval", "ruff", "playwright", "mutmut"):
+            assert f"\n{tool}==" not in f"\n{installed}", f"{tool} came with the notebooks"
+        notebooks = sorted(folder.glob("*.ipynb"))
+        assert [p.name for p in notebooks] == [p.name for p in CHAPTERS]
+        where = (
+            "import sys, animations, exercises\n"
+            "print(sys.executable, animations.__file__, exercises.__file__)"
+        )
+        for path in notebooks:
+            notebook = nbformat.read(path, as_version=4)
+            notebook.cells.append(nbformat.v4.new_code_cell(where))
+            ran = folder / f"ran-{path.name}"  # beside the helpers: the kernel runs here
+            nbformat.write(notebook, ran)
+            command = [
+                str(venv / "bin" / "jupyter"),
+                "nbconvert",
+                "--to",
+                "notebook",
+                "--execute",
+                "--ExecutePreprocessor.timeout=600",
+                "--ExecutePreprocessor.kernel_name=python3",
+                "--output",
+                str(ran),
+                str(ran),
+            ]
+            result = subprocess.run(
+                command, cwd=folder, env=env, capture_output=True, text=True, timeout=1800
+            )
+            assert result.returncode == 0, f"{path.name}:\n{result.stderr[-4000:]}"
+            last = nbformat.read(ran, as_version=4).cells[-1]
+            kernel, *helpers = last.outputs[0]["text"].split()
+            assert Path(kernel).parent == venv / "bin", f"{path.name} ran in {kernel}"
+            assert all(Path(p).parent == folder for p in helpers), helpers
 
 
 # -- Every page: a favicon and a description -------------------------------------------------

@@ -38,6 +38,8 @@ VARIANTS = {
         " [3.1, -0.2, 1.1, -1.7], [0.8, 2.9, -2.1, 1.6]]\n"
         "label_values = [2, 0, 3, 1, 1]\n"
     ),
+    "rules": "N, D, J, K = 7, 4, 5, 3  # samples, input features, hidden units, outputs\n"
+    "M = 6  # sigmoid layers in the stack of the last row\n",
 }
 
 

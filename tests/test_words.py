@@ -5,6 +5,9 @@
   examples", in words that need no outside document.
 - Every `{term}` role names a term of glossary.md (the -n build checks this too).
 - Every chapter links each glossary term it uses, at least once, with `{term}`.
+- One name for each thing: no old name (`mse`, `d_mse`, `cost`) in any notebook or page, no
+  index letter that is also a size's letter (N, D, J, K) in a sum or a loop, and "worked
+  example" at most WORKED_EXAMPLE_LIMIT times a page.
 
 The chapters are checked like every other page; a chapter not yet reworded (not in REWORDED)
 has its cases marked xfail(strict=True), so its mark must be removed as soon as it passes.
@@ -177,8 +180,8 @@ def test_code_seeds_tells_the_random_seed_from_the_workshop_word(source, flagged
 def test_seed_means_only_a_random_seed(path):
     found = seeds_in(path)
     assert not found, (
-        f"{path.name}: 'seed' where it does not mean a random seed (say 'the worked "
-        "example'):\n" + "\n".join(found)
+        f"{path.name}: 'seed' where it does not mean a random seed (say 'the example', "
+        "or name it):\n" + "\n".join(found)
     )
 
 
@@ -231,6 +234,7 @@ def test_the_glossary_has_every_term_the_course_needs():
         "batch",
         "pre-activation",
         "activation",
+        "retain_grad",
     }
     assert needed <= terms, f"missing from glossary.md: {sorted(needed - terms)}"
     assert len(terms) == len(glossary_terms()), "a term is defined twice"
@@ -303,3 +307,168 @@ def test_each_term_a_chapter_uses_is_linked_to_the_glossary(path):
         f"{path.name} uses these glossary terms but never links them with {{term}}: "
         f"{sorted(missing)}"
     )
+
+
+# --- one name for each thing ------------------------------------------------------------
+
+NOTEBOOKS_AND_PAGES = [*CHAPTERS, *PAGES]
+# The sizes' letters: N samples, D input features, J hidden units, K outputs. An index
+# runs over i (samples), p (features), r (hidden units) or q (outputs), never over these.
+SIZE_LETTERS = set("ndjk")
+_OLD_NAME = re.compile(r"(?<![\w.])(?:d_mse|mse)(?!\w)")
+_SUM = re.compile(r"\\(?:sum|prod)_(?:\{((?:[^{}]|\{[^{}]*\})*)\}|([A-Za-z]))")
+_SUBSCRIPT = re.compile(r"(?<![\\\w])[A-Za-z]_(?:\{([a-z](?:,\s*)?[a-z])\}|([a-z])(?![A-Za-z]))")
+_MATHS = re.compile(r"\$\$.*?\$\$|\$[^$\n]+\$|\\begin\{(\w+\*?)\}.*?\\end\{\1\}", re.DOTALL)
+_LOOP = re.compile(r"\bfor\s+([a-z])\s+in\s+range\(")
+
+
+def visible_text(path):
+    """Each cell's source and the text of its outputs, as (where, is it code, text)."""
+    for index, (kind, source, outputs) in enumerate(cells(path)):
+        yield f"{path.name} cell {index}", kind == "code", source
+        for output in outputs:
+            yield f"{path.name} cell {index} output", False, output_text(output)
+
+
+def old_names(text, code=False):
+    """`mse`, `d_mse` (not `F.mse_loss`) anywhere; `cost` as a name in code (`code`) or in
+    backticks in prose (the word "cost" in a sentence is English, not a name)."""
+    found = [m.group() for m in _OLD_NAME.finditer(text)]
+    found += re.findall(r"`[^`\n]*\bcost\b[^`\n]*`", text)
+    if code:
+        found += [f"code name {name}" for name in _code_names(text) if name == "cost"]
+    return found
+
+
+def _code_names(text):
+    try:
+        return [
+            token.string
+            for token in tokenize.generate_tokens(io.StringIO(text).readline)
+            if token.type == tokenize.NAME
+        ]
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        return []
+
+
+def size_letter_indices(text, code=False):
+    """Sums, products and loops whose index letter is a size's letter, and in prose (not
+    `code`, whose f-strings put Python names between dollars) subscripts in maths."""
+    found = []
+    for match in _SUM.finditer(text):
+        index = (match.group(1) or match.group(2)).split("=")[0]
+        index = re.sub(r"\\[A-Za-z]+", " ", index)  # \ell, \cdot: not index letters
+        if SIZE_LETTERS & set(re.findall(r"[a-z]", index)):
+            found.append(match.group())
+    maths = "" if code else " ".join(m.group() for m in _MATHS.finditer(text))
+    for match in _SUBSCRIPT.finditer(maths):
+        if SIZE_LETTERS & set(re.findall(r"[a-z]", match.group(1) or match.group(2))):
+            found.append(match.group())
+    found += [m.group() for m in _LOOP.finditer(text) if m.group(1) in SIZE_LETTERS]
+    return found
+
+
+@pytest.mark.parametrize(
+    "text, found",
+    [
+        ("E = mse(y, y_hat)", ["mse"]),
+        ("$\\mathrm{mse}(y, \\hat y)$ and d_mse(y, y_hat)", ["mse", "d_mse"]),
+        ("F.mse_loss(y_hat, y) and squared_error(y, y_hat)", []),
+        ("the cost of a step", []),
+        ("the `cost` of chapter 1", ["`cost`"]),
+        ("N·K work instead of N·K²: it costs less", []),
+    ],
+)
+def test_old_names_finds_the_retired_names(text, found):
+    assert old_names(text) == found
+
+
+def test_old_names_finds_cost_as_a_name_in_code():
+    assert old_names("cost = loss.sum()  # the cost", code=True) == ["code name cost"]
+
+
+@pytest.mark.parametrize(
+    "text, found",
+    [
+        ("$\\sum_k X_{ik} W_{kj}$", ["\\sum_k", "X_{ik}", "W_{kj}"]),
+        ("$\\sum_{k=1}^{D}$ and $\\sum_{ij} E_{ij}$", ["\\sum_{k=1}", "\\sum_{ij}", "E_{ij}"]),
+        ("$\\sum_d$, $\\sum_n$, $\\sum_{j}$", ["\\sum_d", "\\sum_n", "\\sum_{j}"]),
+        ("for k in range(d):\n    for q in range(k): pass", ["for k in range("]),
+        ("$\\sum_{i=1}^{N} \\sum_{p} X_{ip} W_{pq}$, $\\sum_{i,q} E_{iq}$", []),
+        ("$\\prod_\\ell \\lVert W_\\ell \\rVert$, $\\mathbf{1}_N$, $H_{\\ell-1}$, $y_i$", []),
+        ("$\\delta_{qt}$ and $e^{Z_{it}}$; dL_dw and d_sigmoid in code", []),
+    ],
+)
+def test_size_letter_indices_finds_an_index_that_is_a_size_letter(text, found):
+    assert size_letter_indices(text) == found
+
+
+def test_size_letter_indices_leaves_python_names_in_code_alone():
+    source = 'title = f"$W = {w_k.item():.2f}$"\nfor k in range(3): pass'
+    assert size_letter_indices(source, code=True) == ["for k in range("]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS_AND_PAGES, ids=lambda p: p.name)
+def test_no_old_name_and_no_size_letter_as_an_index(path):
+    found = []
+    for where, code, text in visible_text(path):
+        names = old_names(text, code) + size_letter_indices(text, code)
+        found += [f"{where}: {name}" for name in names]
+    assert not found, (
+        f"{path.name} uses retired names (say squared_error, d_squared_error, errors, loss) "
+        "or an index letter that is a size's letter (use i, p, r, q):\n" + "\n".join(found)
+    )
+
+
+# "A few times per page" (the house style): more than this, and the phrase is a tic.
+WORKED_EXAMPLE_LIMIT = 6
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS_AND_PAGES, ids=lambda p: p.name)
+def test_worked_example_is_said_a_few_times_per_page_at_most(path):
+    said = sum(
+        len(re.findall(r"worked[\s-]+examples?", text, re.IGNORECASE))
+        for _, _, text in visible_text(path)
+    )
+    assert said <= WORKED_EXAMPLE_LIMIT, (
+        f"{path.name} says 'worked example' {said} times (at most {WORKED_EXAMPLE_LIMIT}): "
+        "vary the wording"
+    )
+
+
+# --- the rules page's citations ------------------------------------------------------------
+
+_CITATION = re.compile(r'\{doc\}`[^`<]*<([^>]+)>`((?:,?\s+(?:and\s+)?"[^"]+")+)')
+
+
+def rules_citations():
+    """(page, section title) for each section the rules page quotes after a {doc} link."""
+    found = []
+    for page, titles in _CITATION.findall(markdown_of(ROOT / "rules.ipynb")):
+        found += [(page, title) for title in re.findall(r'"([^"]+)"', titles)]
+    return found
+
+
+def headings(page):
+    """The headings of a page (chapters/x.ipynb or .md), without their #s."""
+    path = next(
+        (
+            ROOT / f"{page}{suffix}"
+            for suffix in (".ipynb", ".md")
+            if (ROOT / f"{page}{suffix}").is_file()
+        ),
+        None,
+    )
+    assert path, f"{page} is neither a notebook nor a Markdown page"
+    return [
+        line.lstrip("#").strip() for line in markdown_of(path).splitlines() if line.startswith("#")
+    ]
+
+
+def test_rules_citations_are_read_from_the_table():
+    assert len(rules_citations()) >= 10, rules_citations()
+
+
+@pytest.mark.parametrize("page, title", rules_citations(), ids=lambda v: v[:40])
+def test_each_section_the_rules_page_quotes_is_a_heading_of_its_page(page, title):
+    assert title in headings(page), f'rules.ipynb quotes "{title}", not a heading of {page}'
