@@ -158,8 +158,9 @@ class Question:
                 f'<label class="question-prompt" for="{name}-answer">{e(self.prompt)}</label>'
                 f'<p class="question-precision" id="{name}-precision">'
                 f"{precision_words(self.decimals)}</p>"
+                # No inputmode="decimal": a phone's decimal keypad may have no minus key.
                 f'<div class="question-row"><input type="text" id="{name}-answer" '
-                f'inputmode="decimal" autocomplete="off" spellcheck="false" '
+                f'autocomplete="off" spellcheck="false" '
                 f'aria-describedby="{name}-precision">'
                 f'<button type="submit">{CHECK}</button></div>'
             )

@@ -204,6 +204,7 @@ def test_a_number_question_is_a_labelled_field_with_its_precision_and_a_live_reg
     field = next(attrs for tag, attrs in found if tag == "input")
     assert label["for"] == field["id"] == "question-test-dl-dw-answer"
     assert field["aria-describedby"] == "question-test-dl-dw-precision"
+    assert field["type"] == "text" and "inputmode" not in field  # a keyboard with a minus
     assert ">Answer to 2 decimal places.</p>" in markup
     assert ">With w = 3, x = 2 and y = 2, what is ∂L/∂w?</label>" in markup
     assert '<button type="submit">Check</button>' in markup

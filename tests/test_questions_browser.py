@@ -275,6 +275,10 @@ def test_questions_read_well_in_light_and_dark_mode(visit, path, scheme):
         locator = page.locator(f"#{form['id']}")
         typed, _, _ = cases(form)[1]  # a slip's value, or else the unrelated one
         answer_by_mouse(page, form, typed)
+        # No panel of the theme's around the question's own (dark mode draws HTML output
+        # on a light one).
+        behind = locator.evaluate("(form) => getComputedStyle(form.parentElement).background")
+        assert behind.startswith("rgba(0, 0, 0, 0)"), f"{form['id']} ({scheme}): {behind}"
         texts = locator.locator(TEXTS)
         for i in range(texts.count()):
             ratio = texts.nth(i).evaluate(CONTRAST)
