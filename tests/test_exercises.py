@@ -13,7 +13,7 @@ import pytest
 import torch
 
 import exercises
-from exercises import Exercise, check_gradient
+from exercises import Exercise, FunctionExercise, check_autograd_function, check_gradient
 from finite_differences import numerical_gradient
 
 
@@ -283,7 +283,7 @@ def uses_finite_differences(w, x, y):
 
 
 def uses_torch_func(w, x, y):
-    return torch.func.grad(lambda v: ((y - v * x) ** 2).mean())(w)
+    return torch.func.grad(lambda v: mean_loss(v, x, y))(w)
 
 
 @pytest.mark.parametrize(
@@ -294,14 +294,13 @@ def uses_torch_func(w, x, y):
         uses_enable_grad_and_backward,
         uses_the_exercise_loss,
         uses_the_exercise_loss_by_hand,
-        uses_finite_differences,
         uses_torch_func,
     ],
 )
 def test_an_answer_that_lets_the_computer_differentiate_is_told_to_do_it_by_hand(answer):
     verdict = check_gradient(MEAN, answer)
     assert not verdict and verdict.slips == ("autograd",), repr(verdict)
-    assert "asks for the derivative by hand" in repr(verdict)
+    assert "Write the formula you derived by hand" in repr(verdict)
     assert torch.is_grad_enabled()
 
 
@@ -389,15 +388,12 @@ BAD_INPUTS = {
     ),
     "NotImplementedError of its own": (
         raises_not_implemented_for_batches,
-        "`raises_not_implemented_for_batches` raised NotImplementedError: \n"
-        "It is called as raises_not_implemented_for_batches(w, x, y) with float64 tensors; "
-        "on case 2 of 3",
+        "`raises_not_implemented_for_batches` raised NotImplementedError, on case 2 of 3",
     ),
     "a tensor, not a function": (torch.ones(1), "expected a function of (w, x, y)"),
     "function raises": (
         raises_value_error,
-        "`raises_value_error` raised ValueError: math domain error\n"
-        "It is called as raises_value_error(w, x, y)",
+        "`raises_value_error` raised ValueError (math domain error), on case 1 of 3",
     ),
     "returns None": (lambda w, x, y: None, "returned None: did you forget `return`"),
     "returns a number": (lambda w, x, y: 16.0, "got a number (16.0)"),
@@ -440,6 +436,9 @@ def raises_not_implemented_called(w, x, y):
 
 
 CASE_1 = "on case 1 of 3 (w=[3.0], x=[1.5], y=[0.5])"
+CALLED = (
+    "It is called with w, x, y as float64 tensors: call it yourself on those inputs to see where."
+)
 MATMUL_CASE_1 = "on case 1 of 2 (x=[[2.0], [1.0]], w=[[3.0, 1.0]], y=[[5.0, 2.0], [2.5, 2.0]])"
 HOW_TO_START = (
     "not attempted yet. To try it, run this chapter in JupyterLab, replace "
@@ -470,36 +469,32 @@ WHOLE_MESSAGES = {
         MEAN,
         lambda w, x, y: 1 / 0,
         ("raised",),
-        "`your function` raised ZeroDivisionError: division by zero\n"
-        f"It is called as your function(w, x, y) with float64 tensors; {CASE_1}.",
+        f"your lambda raised ZeroDivisionError (division by zero), {CASE_1}. {CALLED}",
     ),
     "a callable without a name raises": (
         MEAN,
         NamelessAnswer(),
         ("raised",),
-        "`your function` raised ValueError: math domain error\n"
-        f"It is called as your function(w, x, y) with float64 tensors; {CASE_1}.",
+        f"your function raised ValueError (math domain error), {CASE_1}. {CALLED}",
     ),
     "a one-line raise that is not the stub's": (
         MEAN,
         raises_type_error,
         ("raised",),
-        "`raises_type_error` raised TypeError: \n"
-        f"It is called as raises_type_error(w, x, y) with float64 tensors; {CASE_1}.",
+        f"`raises_type_error` raised TypeError, {CASE_1}. {CALLED}",
     ),
     "autograd": (
         MEAN,
         uses_backward,
         ("autograd",),
-        "`uses_backward` lets the computer find the derivative (it calls `.backward()`, "
-        "`torch.autograd.grad`, `numerical_gradient` or the exercise's own loss). The exercise "
-        "asks for the derivative by hand: write the formula you derived, using only the inputs.",
+        "`uses_backward` switches autograd on for w (requires_grad), so the computer finds the "
+        "derivative. Write the formula you derived by hand, computed from the inputs alone.",
     ),
     "returns None": (
         MEAN,
         lambda w, x, y: None,
         ("type",),
-        f"your function returned None: did you forget `return`? ({CASE_1}).",
+        f"your lambda returned None: did you forget `return`? ({CASE_1}).",
     ),
     "returns a list, said with the shape of this case's gradient": (
         MATMUL,
@@ -513,7 +508,7 @@ WHOLE_MESSAGES = {
         lambda w, x, y: right_mean(w, x, y).long(),
         ("type",),
         "expected a float64 tensor, got dtype torch.int64. Integer or boolean tensors cannot "
-        f"hold a gradient ({CASE_1}).",
+        f"hold a gradient: compute it from the float64 inputs ({CASE_1}).",
     ),
     "float32": (
         MEAN,
@@ -617,6 +612,229 @@ def test_the_reference_is_computed_once_when_the_exercise_is_made():
         batched=("x", "y"),
         cases=MEAN.cases,
     )
-    assert len(calls) == 3
+    # The cases, each sample of each on its own (for the slips), and once more to learn
+    # that mean_loss, which counted_loss calls, carries the whole loss.
+    made = len(calls)
+    assert made == 3 + (1 + 3 + 5) + 1
     check_gradient(exercise, right_mean)
-    assert len(calls) == 3, "checking a right answer must not call the loss again"
+    check_gradient(exercise, lambda w, x, y: (-2 * (y - w * x)).mean(dim=0, keepdim=True))
+    assert len(calls) == made, "checking an answer, right or wrong, must not call the loss"
+
+
+# --- A learner's own torch.autograd.Function -----------------------------------------------------
+
+
+def layer_case(n, d, k, seed):
+    generator = torch.Generator().manual_seed(seed)
+    return {
+        "x": torch.randn(n, d, generator=generator, dtype=torch.float64),
+        "w": torch.randn(d, k, generator=generator, dtype=torch.float64),
+        "b": torch.randn(1, k, generator=generator, dtype=torch.float64),
+    }
+
+
+LAYER = FunctionExercise(
+    "A tanh layer",
+    reference=lambda x, w, b: torch.tanh(x @ w + b),
+    cases=[layer_case(3, 2, 4, seed=1), layer_case(5, 3, 2, seed=2), layer_case(1, 4, 3, seed=3)],
+    hint="tanh'(s) = 1 - tanh(s)**2.",
+)
+
+
+class TanhLayer(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, w, b):
+        h = torch.tanh(x @ w + b)
+        ctx.save_for_backward(x, w, h)
+        return h
+
+    @staticmethod
+    def backward(ctx, dL_dh):
+        x, w, h = ctx.saved_tensors
+        dL_ds = dL_dh * (1 - h**2)
+        return dL_ds @ w.T, x.T @ dL_ds, dL_ds.sum(dim=0, keepdim=True)
+
+
+def layer_with(backward=None, forward=None):
+    """TanhLayer with its backward's gradients changed by ``backward(grads)``."""
+
+    class Layer(TanhLayer):
+        pass
+
+    if forward is not None:
+        Layer.forward = staticmethod(forward)
+    if backward is not None:
+        Layer.backward = staticmethod(lambda ctx, g: backward(TanhLayer.backward(ctx, g)))
+    return Layer
+
+
+def test_a_right_autograd_function_passes_and_gradcheck_agrees():
+    verdict = check_autograd_function(LAYER, TanhLayer)
+    assert verdict, repr(verdict)
+    assert repr(verdict) == (
+        "A tanh layer: correct. Your forward and backward match autograd on all 3 cases, "
+        "and torch.autograd.gradcheck agrees."
+    )
+    reference = check_autograd_function(LAYER, TanhLayer, must_pass=True)
+    assert "the reference solution matches autograd on all 3 cases and passes gradcheck" in (
+        repr(reference)
+    )
+
+
+class StubLayer(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, w, b):
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx, dL_dh):
+        raise NotImplementedError
+
+
+class HalfStubLayer(TanhLayer):
+    @staticmethod
+    def backward(ctx, dL_dh):
+        """Still to write."""
+        raise NotImplementedError()
+
+
+class NoBackwardLayer(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, w, b):
+        return torch.tanh(x @ w + b)
+
+
+@pytest.mark.parametrize("layer", [StubLayer, HalfStubLayer, NoBackwardLayer])
+def test_an_untouched_autograd_function_is_not_attempted(layer):
+    verdict = check_autograd_function(LAYER, layer)
+    assert not verdict and verdict.slips == ("not attempted",), repr(verdict)
+    assert f"in `{layer.__name__}.forward` and `{layer.__name__}.backward`" in repr(verdict)
+    with pytest.raises(AssertionError, match="not attempted"):
+        check_autograd_function(LAYER, layer, must_pass=True)
+
+
+def test_a_wrong_forward_is_named_before_any_gradient():
+    layer = layer_with(forward=lambda ctx, x, w, b: torch.tanh(x @ w))
+    verdict = check_autograd_function(LAYER, layer)
+    assert not verdict and verdict.slips == ("forward",), repr(verdict)
+    assert "The forward is wrong: On case 1 of 3" in repr(verdict)
+
+
+def negate(grads, which):
+    return tuple(-g if i == which else g for i, g in enumerate(grads))
+
+
+@pytest.mark.parametrize("which, name", [(0, "x"), (1, "w"), (2, "b")])
+def test_the_input_whose_gradient_is_wrong_is_named_with_its_slip(which, name):
+    verdict = check_autograd_function(LAYER, layer_with(lambda grads: negate(grads, which)))
+    assert not verdict and verdict.slips == ("sign",), repr(verdict)
+    assert f"The forward is right, but the gradient for {name} is wrong. On case 1" in repr(
+        verdict
+    )
+    assert "Diagnosis: every entry has the wrong sign" in repr(verdict)
+
+
+def test_every_wrong_input_is_named():
+    layer = layer_with(lambda grads: (grads[0], grads[1] * 2, grads[2] + 1))
+    verdict = check_autograd_function(LAYER, layer)
+    assert "the gradient for w is wrong (and so is the gradient for b)" in repr(verdict)
+    assert verdict.slips == ("twice",)
+
+
+def test_a_backward_without_the_sum_over_the_batch_is_diagnosed():
+    layer = layer_with(lambda grads: (grads[0], grads[1], None))
+
+    class NotSummed(TanhLayer):
+        @staticmethod
+        def backward(ctx, dL_dh):
+            x, w, h = ctx.saved_tensors
+            dL_ds = dL_dh * (1 - h**2)
+            return dL_ds @ w.T, x.T @ dL_ds, dL_ds
+
+    assert check_autograd_function(LAYER, NotSummed).slips == ("batch sum",)
+    none = check_autograd_function(LAYER, layer)
+    assert not none and "the gradient for b: `Layer.backward` returned None" in repr(none)
+
+
+@pytest.mark.parametrize(
+    "backward, message, slips",
+    [
+        (lambda grads: grads[:2], "returns 2 gradients, for 3 inputs (x, w, b)", ("count",)),
+        (lambda grads: grads[0], "returns 1 gradient, for 3 inputs (x, w, b)", ("count",)),
+        (lambda grads: [*grads], "returns a list. Return the gradients as a tuple", ("type",)),
+        (lambda grads: (*grads[:2], grads[2].float()), "got dtype torch.float32", ("type",)),
+        (lambda grads: (*grads[:2], grads[2][0]), "expected a gradient of shape (1, 4) for b", ()),
+    ],
+)
+def test_what_backward_returns_is_checked_before_autograd_sees_it(backward, message, slips):
+    verdict = check_autograd_function(LAYER, layer_with(backward))
+    assert message in repr(verdict), repr(verdict)
+    assert verdict.slips == slips or (message == "expected a gradient of shape (1, 4) for b")
+
+
+def test_a_backward_that_gradcheck_refuses_fails():
+    class Unsaved(TanhLayer):
+        calls = 0
+
+        @staticmethod
+        def backward(ctx, dL_dh):
+            Unsaved.calls += 1  # right the first times, wrong once gradcheck calls it
+            grads = TanhLayer.backward(ctx, dL_dh)
+            return grads if Unsaved.calls <= 3 else tuple(2 * g for g in grads)
+
+    verdict = check_autograd_function(LAYER, Unsaved)
+    assert not verdict and verdict.slips == ("gradcheck",), repr(verdict)
+    assert "torch.autograd.gradcheck refuses them on case 1 of 3" in repr(verdict)
+
+
+def raising_forward(ctx, x, w, b):
+    raise ValueError("shapes do not match " + "x" * 5000)
+
+
+def raising_backward(grads):
+    raise RuntimeError("bad")
+
+
+@pytest.mark.parametrize(
+    "layer, message",
+    [
+        (layer_with(forward=raising_forward), "`Layer.apply` raised ValueError (shapes do not"),
+        (layer_with(raising_backward), "right, but `Layer.backward` raised RuntimeError (bad)"),
+        (layer_with(forward=lambda ctx, x, w, b: (x, w)), "got a tuple"),
+        (layer_with(forward=lambda ctx, x, w, b: None), "`Layer.forward` returned None"),
+    ],
+)
+def test_whatever_the_class_does_the_learner_gets_a_sentence(layer, message):
+    grad_mode, dtype = torch.is_grad_enabled(), torch.get_default_dtype()
+    verdict = check_autograd_function(LAYER, layer)
+    assert not verdict and message in repr(verdict), repr(verdict)
+    assert len(repr(verdict)) < 1000 and "Traceback" not in repr(verdict)
+    assert (torch.is_grad_enabled(), torch.get_default_dtype()) == (grad_mode, dtype)
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        ((TanhLayer, LAYER), "takes the exercise first, then your class"),
+        ((MEAN, TanhLayer), "expects an exercise that the chapter made with FunctionExercise"),
+        ((LAYER, TanhLayer.apply), "expected a class that subclasses torch.autograd.Function"),
+        ((LAYER, "TanhLayer"), "expected a class that subclasses torch.autograd.Function"),
+    ],
+)
+def test_check_autograd_function_explains_wrong_arguments(arguments, message):
+    verdict = check_autograd_function(*arguments)
+    assert not verdict and message in repr(verdict), repr(verdict)
+
+
+def test_a_function_exercise_copies_its_cases():
+    case = layer_case(2, 2, 2, seed=4)
+    exercise = FunctionExercise("Copied", reference=LAYER.reference, cases=[case])
+    case["x"].zero_()
+    exercise.inputs[0]["w"].zero_()
+    assert check_autograd_function(exercise, TanhLayer)
+    with pytest.raises(ValueError, match="give at least one case"):
+        FunctionExercise("Empty", reference=LAYER.reference, cases=[])
+    with pytest.raises(ValueError, match="same inputs, in the same order"):
+        FunctionExercise(
+            "Mixed", reference=LAYER.reference, cases=[case, {"w": 1, "x": 1, "b": 1}]
+        )
