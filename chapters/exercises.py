@@ -329,6 +329,8 @@ def _call(function, *args, **kwargs):
         try:
             with torch.random.fork_rng(devices=[]), torch.no_grad():
                 value = function(*args, **kwargs)
+            if inspect.iscoroutine(value):
+                value.close()  # never awaited, and no warning that it was not
             outcome.value = value.detach() if isinstance(value, torch.Tensor) else value
         # The learner's code: whatever it raises is reported in words, never re-raised.
         except BaseException as error:  # noqa: BLE001
@@ -789,7 +791,6 @@ def _problem(got, expected, function="your function"):
     if got is None:
         return f"{function} returned None: did you forget `return`?"
     if inspect.iscoroutine(got):
-        got.close()  # never awaited, and no warning about it
         return f"{function} is an `async def`: write it as a plain `def` that returns the tensor"
     if not isinstance(got, torch.Tensor):
         return (

@@ -7,6 +7,7 @@ chapters; this file pins its behaviour on small exercises made here.
 import functools
 import re
 import sys
+import types
 
 import numpy as np
 import pytest
@@ -838,3 +839,508 @@ def test_a_function_exercise_copies_its_cases():
         FunctionExercise(
             "Mixed", reference=LAYER.reference, cases=[case, {"w": 1, "x": 1, "b": 1}]
         )
+
+
+# --- The chapters' own exercises -------------------------------------------------------------
+
+
+def chapter_exercises():
+    """(exercise, reference solution) of every chapter, found by type and by the
+    `check_gradient(e, s, must_pass=True)` cells; none where the chapters are absent
+    (the mutation run's workspace)."""
+    try:
+        import test_exercise_slips as slips
+    except ImportError:  # no chapters beside these tests
+        return []
+    return [
+        (slips.chapter_namespace(chapter)[e], slips.chapter_namespace(chapter)[s])
+        for chapter, e, s in slips.EXERCISES
+    ]
+
+
+@pytest.fixture(scope="module")
+def real():
+    pairs = chapter_exercises()
+    if not pairs:
+        pytest.skip("the chapters are not beside these tests")
+    for exercise, _ in pairs:
+        assert isinstance(exercise, Exercise)
+    return pairs
+
+
+def loss_of(exercise, arguments):
+    """The exercise's loss as a function of the input it is differentiated by."""
+    return lambda value: exercise.loss(**{**arguments, exercise.wrt: value})
+
+
+def forward_mode_jacobian(f, value):
+    """∂f/∂value one entry at a time, with torch.autograd.forward_ad."""
+    import torch.autograd.forward_ad as fwAD
+
+    grad = torch.zeros_like(value)
+    for i in range(value.numel()):
+        tangent = torch.zeros_like(value)
+        tangent.view(-1)[i] = 1.0
+        with fwAD.dual_level():
+            out = f(fwAD.make_dual(value, tangent))
+            grad.view(-1)[i] = fwAD.unpack_dual(out).tangent.sum()
+    return grad
+
+
+def in_another_thread(f, value):
+    import threading
+
+    result = {}
+
+    def work():
+        leaf = value.clone().requires_grad_()
+        f(leaf).backward()
+        result["grad"] = leaf.grad
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join()
+    return result["grad"]
+
+
+def by_the_engine(f, value):
+    with torch.enable_grad():
+        leaf = value.clone().requires_grad_()
+        out = f(leaf)
+        (grad,) = torch.autograd.Variable._execution_engine.run_backward(
+            (out,), (torch.ones_like(out),), False, False, (leaf,), False
+        )
+    return grad
+
+
+def linearized(f, value):
+    """The derivative along all ones: the gradient where ``value`` has one entry."""
+    _, jvp = torch.func.linearize(f, value)
+    return jvp(torch.ones_like(value)) * torch.ones_like(value)
+
+
+# Every way the issue lists of letting the computer differentiate the loss.
+ROUTES = {
+    "jacfwd": lambda f, v: torch.func.jacfwd(f)(v).reshape(v.shape),
+    "jvp": lambda f, v: torch.stack(
+        [
+            torch.func.jvp(f, (v,), (e.reshape(v.shape),))[1]
+            for e in torch.eye(v.numel(), dtype=v.dtype)
+        ]
+    ).reshape(v.shape),
+    "linearize": linearized,
+    "forward_ad": forward_mode_jacobian,
+    "functional.jacobian forward-mode": lambda f, v: torch.autograd.functional.jacobian(
+        f, v, strategy="forward-mode", vectorize=True
+    ).reshape(v.shape),
+    "backward in another thread": in_another_thread,
+    "the autograd engine": by_the_engine,
+    "numerical_gradient": lambda f, v: numerical_gradient(f, v),
+    "torch.func.grad": lambda f, v: torch.func.grad(f)(v),
+}
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_every_way_of_differentiating_the_loss_fails(route):
+    def answer(w, x, y):
+        return ROUTES[route](lambda v: mean_loss(v, x, y), w.clone())
+
+    verdict = check_gradient(MEAN, answer)
+    assert not verdict and verdict.slips == ("autograd",), repr(verdict)
+    assert "returns another gradient when the loss is another function" in repr(verdict)
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_every_way_of_differentiating_a_chapters_loss_fails(real, route):
+    for exercise, _ in real:
+
+        def answer(exercise=exercise, **arguments):
+            return ROUTES[route](loss_of(exercise, arguments), arguments[exercise.wrt].clone())
+
+        verdict = check_gradient(exercise, answer)
+        assert not verdict and verdict.slips == ("autograd",), f"{exercise.name}: {verdict!r}"
+        assert torch.is_grad_enabled() and not torch.is_inference_mode_enabled()
+
+
+def copy_of(loss):
+    """The same function written again: not the exercise's loss, but calling its helpers."""
+    return types.FunctionType(
+        loss.__code__, loss.__globals__, "copy", loss.__defaults__, loss.__closure__
+    )
+
+
+def test_a_chapters_loss_written_again_and_differentiated_is_told_too(real):
+    """The helper that carries the loss (the squared error, say) is replaced as well."""
+    caught = 0
+    for exercise, _ in real:
+        if len(exercise._loss_objects) < 2:  # no helper of the chapter carries this loss
+            continue
+        again = copy_of(exercise.loss)
+
+        def answer(exercise=exercise, again=again, **arguments):
+            value = arguments[exercise.wrt]
+            return numerical_gradient(lambda v: again(**{**arguments, exercise.wrt: v}), value)
+
+        verdict = check_gradient(exercise, answer)
+        assert not verdict and verdict.slips == ("autograd",), f"{exercise.name}: {verdict!r}"
+        caught += 1
+    assert caught > 0, "no chapter exercise's loss is carried by a helper of the chapter"
+
+
+def test_a_helper_that_carries_the_loss_is_replaced_and_an_activation_is_not():
+    namespace = {"torch": torch, "numerical_gradient": numerical_gradient}
+    exec(
+        "def mse(y, y_hat):\n    return (y - y_hat) ** 2\n\n"
+        "def sigmoid(s):\n    return 1 / (1 + torch.exp(-s))\n\n"
+        "def loss(w, x, y):\n    return mse(y, sigmoid(w * x)).sum()\n\n"
+        "def right(w, x, y):\n"
+        "    y_hat = sigmoid(w * x)\n"
+        "    return (-2 * (y - y_hat) * y_hat * (1 - y_hat) * x).sum().reshape(1)\n\n"
+        "def differentiates_a_copy(w, x, y):\n"
+        "    return numerical_gradient(lambda v: mse(y, sigmoid(v * x)).sum(), w)\n",
+        namespace,
+    )
+    exercise = Exercise(
+        name="Sigmoid",
+        loss=namespace["loss"],
+        wrt="w",
+        batched=("x", "y"),
+        cases=[{"w": [0.5], "x": [1.5, -1.0, 0.5], "y": [0.5, 0.2, 1.0]}],
+    )
+    assert exercise._loss_names == {"loss", "mse"}
+    assert check_gradient(exercise, namespace["right"])
+    verdict = check_gradient(exercise, namespace["differentiates_a_copy"])
+    assert not verdict and verdict.slips == ("autograd",), repr(verdict)
+    assert callable(namespace["mse"]) and namespace["mse"].__name__ == "mse", "put back"
+
+
+def test_a_right_answer_that_prints_the_loss_or_checks_itself_passes(real, capsys):
+    for exercise, solution in real:
+
+        def prints_and_checks(exercise=exercise, solution=solution, **arguments):
+            print("loss:", exercise.loss(**arguments))
+            mine = solution(**arguments)
+            numeric = numerical_gradient(loss_of(exercise, arguments), arguments[exercise.wrt])
+            print("largest difference from finite differences:", (mine - numeric).abs().max())
+            return mine
+
+        assert check_gradient(exercise, prints_and_checks), exercise.name
+    printed = capsys.readouterr().out
+    assert printed.count("loss:") == sum(len(e._inputs) for e, _ in real), (
+        "the learner's prints appear once per case: the second run is silent"
+    )
+
+
+def test_a_right_answer_passes_under_a_profiler_which_keeps_running():
+    import cProfile
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    try:
+        verdict = check_gradient(MEAN, right_mean)
+        still = sys.getprofile()
+    finally:
+        profiler.disable()
+    assert verdict, repr(verdict)
+    assert still is profiler
+
+
+def test_a_right_answer_in_the_wrong_shape_is_told_the_shape_not_the_formula(real):
+    verdict = check_gradient(MATMUL, lambda x, w, y: right_matmul(x, w, y).unsqueeze(0))
+    assert verdict.slips == ("shape",) and "Hint" not in repr(verdict), repr(verdict)
+    for exercise, solution in real:
+        verdict = check_gradient(
+            exercise, lambda solution=solution, **a: solution(**a).unsqueeze(0)
+        )
+        assert verdict.slips == ("shape",), f"{exercise.name}: {verdict!r}"
+        assert "Hint" not in repr(verdict) and "numbers are right" in repr(verdict)
+
+
+def test_a_right_answer_computed_in_float32_is_told_the_precision_not_the_formula(real):
+    for exercise, solution in real:
+
+        def in_float32(solution=solution, **arguments):
+            return solution(**{k: v.float() for k, v in arguments.items()}).double()
+
+        verdict = check_gradient(exercise, in_float32)
+        if verdict:  # float32 happened to be exact enough on every case
+            continue
+        assert verdict.slips == ("precision",), f"{exercise.name}: {verdict!r}"
+        assert "Hint" not in repr(verdict) and "float32" in repr(verdict)
+    verdict = check_gradient(MATMUL, lambda x, w, y: right_matmul(x, w, y) * (1 + 3e-6))
+    assert verdict.slips == ("precision",) and "Hint" not in repr(verdict), repr(verdict)
+
+
+# --- Results and errors that used to crash the checker ---------------------------------------
+
+
+class OnAnotherDevice(torch.Tensor):
+    """A stand-in for a CUDA tensor (there is no GPU here): it says it is on cuda:0."""
+
+    @property
+    def device(self):
+        return torch.device("cuda", 0)
+
+
+class UnprintableError(Exception):
+    def __str__(self):
+        raise RuntimeError("no message")
+
+
+def raises_unprintable(w, x, y):
+    raise UnprintableError
+
+
+def raises_a_long_message(w, x, y):
+    raise ValueError("shape mismatch " * 2000)
+
+
+CRASHES = {
+    "meta device": (
+        lambda w, x, y: torch.zeros(1, device="meta", dtype=torch.float64),
+        "got one on the 'meta' device",
+    ),
+    "sparse": (lambda w, x, y: right_mean(w, x, y).to_sparse(), "got a sparse_coo one"),
+    "another device": (
+        lambda w, x, y: right_mean(w, x, y).as_subclass(OnAnotherDevice),
+        "got one on the 'cuda' device",
+    ),
+    "an exception that cannot be printed": (raises_unprintable, "raised UnprintableError, on"),
+}
+
+
+@pytest.mark.parametrize("answer, message", CRASHES.values(), ids=CRASHES)
+def test_what_used_to_crash_the_checker_gets_a_sentence(answer, message):
+    verdict = check_gradient(MEAN, answer)
+    assert not verdict and message in repr(verdict), repr(verdict)
+
+
+def test_a_long_exception_message_is_cut_short():
+    verdict = check_gradient(MEAN, raises_a_long_message)
+    assert "raised ValueError (shape mismatch shape mismatch" in repr(verdict)
+    assert len(repr(verdict)) < 600 and " …)" in repr(verdict)
+
+
+def test_the_arguments_swapped_or_no_exercise_get_a_sentence():
+    swapped = check_gradient(right_mean, MEAN)
+    assert not swapped and swapped.slips == ("arguments",)
+    assert "check_gradient takes the exercise first, then your function" in repr(swapped)
+    other = check_gradient(right_mean, right_mean)
+    assert (
+        "expects an exercise that the chapter made with Exercise(...) first, got a function"
+        in (repr(other))
+    )
+    with pytest.raises(AssertionError, match="takes the exercise first"):
+        check_gradient(right_mean, MEAN, must_pass=True)
+
+
+def test_a_loss_helper_rebound_after_the_exercise_is_made_changes_nothing():
+    """A learner writes `mse = mse(y, w * x).mean()` in a scratch cell."""
+    namespace = {"torch": torch}
+    exec(
+        "def mse(y, y_hat):\n    return (y - y_hat) ** 2\n\n"
+        "def loss(w, x, y):\n    return mse(y, w * x).sum()\n",
+        namespace,
+    )
+    exercise = Exercise(
+        name="Rebound",
+        loss=namespace["loss"],
+        wrt="w",
+        batched=("x", "y"),
+        cases=[{"w": [3.0], "x": [1.5, -1.0, 0.5], "y": [0.5, 2.0, 1.0]}],
+    )
+    w, x, y = torch.tensor([3.0]), torch.tensor([2.0]), torch.tensor([2.0])
+    exec("mse = mse(y, w * x).mean()", {**namespace, "w": w, "x": x, "y": y}, namespace)
+    assert isinstance(namespace["mse"], torch.Tensor)
+    wrong = check_gradient(exercise, lambda w, x, y: (2 * (y - w * x) * x).sum().reshape(1))
+    assert not wrong and wrong.slips == ("sign",), repr(wrong)
+    half = check_gradient(exercise, lambda w, x, y: (-(y - w * x) * x).sum().reshape(1))
+    assert half.slips == ("half",), repr(half)
+
+
+def test_a_chapters_loss_helper_rebound_changes_nothing(real):
+    for exercise, solution in real:
+        namespace = getattr(exercise.loss, "__globals__", {})
+        saved = {name: namespace[name] for name in exercise._loss_names if name in namespace}
+        try:
+            for name in saved:
+                namespace[name] = torch.tensor(16.0)  # `mse = mse(y, w * x).mean()`
+            assert check_gradient(exercise, solution), exercise.name
+            verdict = check_gradient(exercise, lambda s=solution, **a: -s(**a))
+            assert verdict.slips == ("sign",), f"{exercise.name}: {verdict!r}"
+            factor = check_gradient(exercise, lambda s=solution, **a: s(**a) * 1.5)
+            assert not factor and factor.slips == (), f"{exercise.name}: {factor!r}"
+        finally:
+            namespace.update(saved)
+
+
+# --- State a learner's answer could leave behind -------------------------------------------------
+
+
+def sets_default_device(w, x, y):
+    answer = right_mean(w, x, y)
+    torch.set_default_device("meta")
+    return answer
+
+
+KEPT = []
+
+
+def keeps_an_inference_mode_guard(w, x, y):
+    guard = torch.inference_mode()
+    guard.__enter__()
+    KEPT.append(guard)
+    return right_mean(w, x, y)
+
+
+def changes_global_settings(w, x, y):
+    import threading
+
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    torch.set_anomaly_enabled(True, check_nan=False)
+    torch.set_num_threads(1)
+    sys.settrace(lambda *a: None)
+    sys.setprofile(lambda *a: None)
+    threading.settrace(lambda *a: None)
+    return right_mean(w, x, y)
+
+
+@pytest.mark.parametrize(
+    "answer", [sets_default_device, keeps_an_inference_mode_guard, changes_global_settings]
+)
+def test_settings_an_answer_changes_do_not_outlive_the_check(answer):
+    import threading
+
+    before = (
+        torch.get_default_device(),
+        torch.is_inference_mode_enabled(),
+        torch.are_deterministic_algorithms_enabled(),
+        torch.is_anomaly_enabled(),
+        torch.get_num_threads(),
+        sys.gettrace(),
+        sys.getprofile(),
+        threading.gettrace(),
+    )
+    try:
+        assert check_gradient(MEAN, answer)
+        after = (
+            torch.get_default_device(),
+            torch.is_inference_mode_enabled(),
+            torch.are_deterministic_algorithms_enabled(),
+            torch.is_anomaly_enabled(),
+            torch.get_num_threads(),
+            sys.gettrace(),
+            sys.getprofile(),
+            threading.gettrace(),
+        )
+        assert after == before
+        assert (
+            torch.zeros(1).device.type == "cpu"
+            and torch.ones(1, requires_grad=True).grad_fn is None
+        )
+        assert check_gradient(MEAN, right_mean, must_pass=True)
+    finally:
+        # A guard restores, when it is dropped, the modes of the thread that made it (the
+        # checker's, where autograd is off): drop it in a thread of its own too.
+        dropping = threading.Thread(target=KEPT.clear)
+        dropping.start()
+        dropping.join()
+    assert torch.is_grad_enabled()
+
+
+def test_the_cases_cannot_be_changed_from_outside():
+    shared = [
+        {
+            "x": torch.tensor([[1.0, 2.0], [3.0, -1.0]], dtype=torch.float64),
+            "w": [[0.5], [-1.0]],
+            "y": [[1.0], [0.0]],
+        }
+    ]
+    first = Exercise("First", lambda x, w, y: ((y - x @ w) ** 2).sum(), "w", shared, ("x", "y"))
+    second = Exercise(
+        "Second", lambda x, w, y: ((y - x @ w) ** 2).sum(), "x", first.cases, ("x", "y")
+    )
+    shared[0]["x"] -= shared[0]["x"].mean()  # centred in place, as in chapter 2
+    first.inputs[0]["x"].zero_()
+    first.answers[0].zero_()
+    assert check_gradient(first, lambda x, w, y: x.T @ (-2 * (y - x @ w)))
+    assert check_gradient(second, lambda x, w, y: -2 * (y - x @ w) @ w.T)
+
+
+def test_a_chapters_cases_cannot_be_changed_from_outside(real):
+    for exercise, solution in real:
+        for case in exercise.cases:
+            for value in case.values():
+                if isinstance(value, torch.Tensor) and value.is_floating_point():
+                    value.add_(0.0)  # the same tensor: its version changes, not its values
+        originals = [
+            {k: v.clone() for k, v in case.items() if isinstance(v, torch.Tensor)}
+            for case in exercise.cases
+        ]
+        try:
+            for case in exercise.cases:
+                for value in case.values():
+                    if isinstance(value, torch.Tensor) and value.is_floating_point():
+                        value.sub_(value.mean())  # centred in place
+            for case in exercise.inputs:
+                next(iter(case.values())).zero_()
+            assert check_gradient(exercise, solution), exercise.name
+        finally:
+            for case, original in zip(exercise.cases, originals, strict=True):
+                for k, v in original.items():
+                    case[k].copy_(v)
+
+
+# --- Messages ------------------------------------------------------------------------------------
+
+
+async def async_answer(w, x, y):
+    return right_mean(w, x, y)
+
+
+MESSAGES = {
+    "an empty exception message": (
+        lambda w, x, y: (_ for _ in ()).throw(ValueError()),
+        "your lambda raised ValueError, on case 1 of 3",
+    ),
+    "a complex result": (
+        lambda w, x, y: right_mean(w, x, y) + 0j,
+        "expected a real float64 tensor, got dtype torch.complex128",
+    ),
+    "a NumPy number": (lambda w, x, y: np.float64(2.0), "got a number (2.0)."),
+    "a partial": (
+        functools.partial(raises_value_error),
+        "`raises_value_error` raised ValueError (math domain error)",
+    ),
+    "an async def": (async_answer, "`async_answer` is an `async def`: write it as a plain `def`"),
+}
+
+
+@pytest.mark.parametrize("answer, message", MESSAGES.values(), ids=MESSAGES)
+def test_each_message_says_what_to_do(answer, message):
+    import gc
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        verdict = check_gradient(MEAN, answer)
+        gc.collect()
+    assert not verdict and message in repr(verdict), repr(verdict)
+    assert "Traceback" not in repr(verdict) and ": \n" not in repr(verdict)
+    assert not [w for w in caught if "never awaited" in str(w.message)]
+
+
+# --- What the checker cannot tell (the README says so) ------------------------------------------
+
+
+def test_an_answer_that_differentiates_its_own_copy_of_the_loss_is_not_told():
+    def own_finite_differences(w, x, y):
+        return numerical_gradient(lambda v: ((y - v * x) ** 2).mean(), w)
+
+    def own_autograd_on_a_copy(w, x, y):
+        with torch.enable_grad():
+            v = w.clone().requires_grad_()
+            return torch.autograd.grad(((y - v * x) ** 2).mean(), v)[0]
+
+    assert check_gradient(MEAN, own_finite_differences)
+    assert check_gradient(MEAN, own_autograd_on_a_copy)
