@@ -211,15 +211,14 @@ def _carries(loss, namespace, name, helper, case):
     """True when ``loss`` depends on its inputs only through what ``helper`` returns."""
 
     def cut(*args, **kwargs):
-        value = helper(*args, **kwargs)
-        return value.detach() if isinstance(value, torch.Tensor) else value
+        return helper(*args, **kwargs).detach()
 
     namespace[name] = cut
     try:
         with torch.enable_grad():
             leaves = {key: value.clone().requires_grad_() for key, value in case.items()}
             return not loss(**leaves).requires_grad
-    # A helper the loss cannot run without (it may check its argument) carries nothing here.
+    # A helper that returns no tensor (a size, say) carries nothing.
     except Exception:  # noqa: BLE001
         return False
     finally:
@@ -951,14 +950,20 @@ def _judge_function(exercise, function_class):
         problem = _problem(output, exercise._outputs[number], f"`{cls}.forward`")
         if problem:
             return Verdict(False, f"{name}: the forward: {problem} ({where}).", slips=("type",))
-        if not _close(output, exercise._outputs[number]):
-            report = _difference(output, exercise._outputs[number], "the output", where)
-            report = report.replace("a gradient of shape", "an output of shape").replace(
-                ": a gradient has the shape of what it is taken with respect to.", "."
-            )
+        expected = exercise._outputs[number]
+        if output.shape != expected.shape:
             return Verdict(
                 False,
-                f"{name}: not yet. The forward is wrong: {report} Fix the forward first, "
+                f"{name}: not yet. The forward returns shape {tuple(output.shape)}, where "
+                f"{tuple(expected.shape)} is expected, {where}. Fix the forward first, "
+                "then the backward.",
+                slips=("forward",),
+            )
+        if not _close(output, expected):
+            report = _difference(output, expected, "the output", where)
+            return Verdict(
+                False,
+                f"{name}: not yet. The forward is wrong. {report} Fix the forward first, "
                 "then the backward.",
                 slips=("forward",),
             )
@@ -1037,10 +1042,6 @@ def _forward_and_backward(function_class, case, upstream):
     # Reported once the forward is known to be right.
     except Exception as error:  # noqa: BLE001
         return output.detach(), (), error
-    if isinstance(gradients, tuple):
-        gradients = tuple(g.detach() if isinstance(g, torch.Tensor) else g for g in gradients)
-    elif isinstance(gradients, torch.Tensor):
-        gradients = gradients.detach()
     return output.detach(), gradients, None
 
 
@@ -1051,7 +1052,7 @@ def _gradcheck(exercise, function_class):
         def check(case=case):
             leaves = [value.requires_grad_() for value in case.values()]
             with torch.enable_grad():
-                return torch.autograd.gradcheck(function_class.apply, leaves, raise_exception=True)
+                return torch.autograd.gradcheck(function_class.apply, leaves)  # raises if it fails
 
         outcome = _call(check)
         if outcome.error is not None:

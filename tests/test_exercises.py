@@ -718,7 +718,7 @@ def test_a_wrong_forward_is_named_before_any_gradient():
     layer = layer_with(forward=lambda ctx, x, w, b: torch.tanh(x @ w))
     verdict = check_autograd_function(LAYER, layer)
     assert not verdict and verdict.slips == ("forward",), repr(verdict)
-    assert "The forward is wrong: On case 1 of 3" in repr(verdict)
+    assert "The forward is wrong. On case 1 of 3" in repr(verdict)
 
 
 def negate(grads, which):
@@ -992,7 +992,8 @@ def test_a_helper_that_carries_the_loss_is_replaced_and_an_activation_is_not():
     exec(
         "def mse(y, y_hat):\n    return (y - y_hat) ** 2\n\n"
         "def sigmoid(s):\n    return 1 / (1 + torch.exp(-s))\n\n"
-        "def loss(w, x, y):\n    return mse(y, sigmoid(w * x)).sum()\n\n"
+        "def size(x):\n    return x.shape[0]\n\n"
+        "def loss(w, x, y):\n    return mse(y, y_hat=sigmoid(w * x)).sum() * size(x) / size(x)\n\n"
         "def right(w, x, y):\n"
         "    y_hat = sigmoid(w * x)\n"
         "    return (-2 * (y - y_hat) * y_hat * (1 - y_hat) * x).sum().reshape(1)\n\n"
@@ -1344,3 +1345,177 @@ def test_an_answer_that_differentiates_its_own_copy_of_the_loss_is_not_told():
 
     assert check_gradient(MEAN, own_finite_differences)
     assert check_gradient(MEAN, own_autograd_on_a_copy)
+
+
+# --- Whole messages about a torch.autograd.Function ----------------------------------------------
+
+
+def layer_where(number=1):
+    case = LAYER.inputs[number - 1]
+    return f"on case {number} of 3 ({exercises._describe(case)})"
+
+
+LAYER_CALLED = (
+    "It is called as Layer.apply(x, w, b) with float64 tensors that require grad: call it "
+    "yourself on those inputs to see where."
+)
+
+
+def whole_function_messages():
+    where = layer_where()
+    return {
+        "not attempted": (
+            StubLayer,
+            ("not attempted",),
+            "A tanh layer: not attempted yet. To try it, run this chapter in JupyterLab, replace "
+            "`raise NotImplementedError` in `StubLayer.forward` and `StubLayer.backward` with "
+            "your formula, then run that cell and this one.",
+        ),
+        "not a class": (
+            TanhLayer.apply,
+            (),
+            "A tanh layer: expected a class that subclasses torch.autograd.Function, got a "
+            "method. Pass the class itself, not `.apply` nor a call of it.",
+        ),
+        "forward raises": (
+            layer_with(forward=raising_forward),
+            ("raised",),
+            f"A tanh layer: `Layer.apply` raised ValueError (shapes do not match "
+            f"{'x' * (exercises.MAX_ERROR_TEXT - 20)} …), {where}. {LAYER_CALLED}",
+        ),
+        "backward raises": (
+            layer_with(raising_backward),
+            ("raised",),
+            f"A tanh layer: the forward is right, but `Layer.backward` raised RuntimeError (bad), "
+            f"{where}. {LAYER_CALLED}",
+        ),
+        "forward returns None": (
+            layer_with(forward=lambda ctx, x, w, b: None),
+            ("type",),
+            f"A tanh layer: the forward: `Layer.forward` returned None: did you forget `return`? "
+            f"({where}).",
+        ),
+        "a list": (
+            layer_with(lambda grads: [*grads]),
+            ("type",),
+            "A tanh layer: `Layer.backward` returns a list. Return the gradients as a tuple, one "
+            "per input of forward: `return dL_dx, dL_dw, dL_db`.",
+        ),
+        "one gradient": (
+            layer_with(lambda grads: grads[0]),
+            ("count",),
+            "A tanh layer: `Layer.backward` returns 1 gradient, for 3 inputs (x, w, b). Return "
+            "one gradient per input of forward, in that order.",
+        ),
+        "a gradient of the wrong type": (
+            layer_with(lambda grads: (grads[0], grads[1].float(), grads[2])),
+            ("type",),
+            "A tanh layer: the gradient for w: expected a float64 tensor (the inputs are "
+            "float64), got dtype torch.float32. Compute it from the inputs instead of writing "
+            f"torch.tensor(...) ({where}).",
+        ),
+    }
+
+
+@pytest.mark.parametrize("case", list(whole_function_messages()))
+def test_the_whole_message_about_an_autograd_function(case):
+    layer, slips, message = whole_function_messages()[case]
+    verdict = check_autograd_function(LAYER, layer)
+    assert not verdict and verdict.slips == slips
+    assert repr(verdict) == message
+
+
+def test_the_whole_message_for_a_wrong_forward_and_a_wrong_gradient():
+    expected = LAYER._outputs[0]
+    wrong_forward = layer_with(forward=lambda ctx, x, w, b: torch.tanh(x @ w + b) + 1)
+    assert repr(check_autograd_function(LAYER, wrong_forward)) == (
+        "A tanh layer: not yet. The forward is wrong. "
+        f"On case 1 of 3 ({exercises._describe(LAYER.inputs[0])}), "
+        f"the largest error is 1 at index (0, 0): expected {expected[0, 0].item():.6g}, "
+        f"got {expected[0, 0].item() + 1:.6g}. Fix the forward "
+        "first, then the backward."
+    )
+    shape = check_autograd_function(LAYER, layer_with(forward=lambda ctx, x, w, b: x))
+    assert repr(shape) == (
+        "A tanh layer: not yet. The forward returns shape (3, 2), where (3, 4) is expected, "
+        f"{layer_where()}. Fix the forward first, then the backward."
+    )
+    assert shape.slips == ("forward",)
+    def bumped(gradient):
+        gradient = gradient.clone()
+        gradient[0, 0] += 1
+        return gradient
+
+    wrong_b = layer_with(lambda grads: (grads[0], grads[1], bumped(grads[2])))
+    verdict = check_autograd_function(LAYER, wrong_b)
+    gradient = LAYER._gradients[0][2]
+    assert verdict.slips == ()
+    assert repr(verdict) == (
+        "A tanh layer: not yet. The forward is right, but the gradient for b is wrong. "
+        f"On case 1 of 3 ({exercises._describe(LAYER.inputs[0])}), the largest error is 1 at "
+        f"index (0, 0): expected {gradient[0, 0].item():.6g}, got "
+        f"{gradient[0, 0].item() + 1:.6g}. It is wrong on 3 of the 3 cases.\n"
+        "Hint: tanh'(s) = 1 - tanh(s)**2."
+    )
+
+
+def test_the_whole_message_when_gradcheck_refuses():
+    class Unsaved(TanhLayer):
+        calls = 0
+
+        @staticmethod
+        def backward(ctx, dL_dh):
+            Unsaved.calls += 1
+            grads = TanhLayer.backward(ctx, dL_dh)
+            return grads if Unsaved.calls <= 3 else tuple(2 * g for g in grads)
+
+    message = repr(check_autograd_function(LAYER, Unsaved))
+    start = (
+        "A tanh layer: not yet. Forward and backward match autograd, but "
+        f"torch.autograd.gradcheck refuses them {layer_where()}: GradcheckError (Jacobian "
+        "mismatch for output 0 with respect to input 0,"
+    )
+    assert message.startswith(start), message
+    assert message.endswith(
+        " …). Check that backward uses only what forward saved, and changes nothing in place."
+    )
+
+
+def test_the_whole_messages_for_arguments_in_the_wrong_place():
+    swapped = check_autograd_function(TanhLayer, LAYER)
+    assert swapped.slips == ("arguments",) and repr(swapped) == (
+        "check_autograd_function takes the exercise first, then your class: write "
+        "check_autograd_function(exercise, answer) with the two swapped back."
+    )
+    other = check_autograd_function(MEAN, TanhLayer)
+    assert other.slips == ("arguments",) and repr(other) == (
+        "check_autograd_function expects an exercise that the chapter made with "
+        "FunctionExercise(...) first, got an Exercise. Pass that exercise, then your class."
+    )
+    assert repr(check_gradient(right_mean, right_mean)) == (
+        "check_gradient expects an exercise that the chapter made with Exercise(...) first, "
+        "got a function. Pass that exercise, then your function."
+    )
+
+
+def test_a_function_exercise_whose_first_input_is_a_number_has_one_sample():
+    exercise = FunctionExercise(
+        "Scaled",
+        reference=lambda a, x: a * torch.tanh(x),
+        cases=[{"a": 2.0, "x": [[1.0, -0.5], [0.3, 2.0]]}],
+    )
+
+    class Scaled(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, a, x):
+            h = torch.tanh(x)
+            ctx.save_for_backward(a, h)
+            return a * h
+
+        @staticmethod
+        def backward(ctx, dL_dy):
+            a, h = ctx.saved_tensors
+            return (dL_dy * h).sum() / 2, dL_dy * a * (1 - h**2) / 2
+
+    verdict = check_autograd_function(exercise, Scaled)
+    assert verdict.slips == ("half",), repr(verdict)
