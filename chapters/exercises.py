@@ -109,8 +109,8 @@ class Exercise:
                 )
         self._answers = [self._autograd(case) for case in self._inputs]
         self._factor_answers = [
-            self._without_an_input_factor(case, answer)
-            for case, answer in zip(self._inputs, self._answers, strict=True)
+            self._without_an_input_factor(case, self._answers[number])
+            for number, case in enumerate(self._inputs)
         ]
         self._loss_objects, self._loss_names = _loss_carriers(self.loss, self._inputs[0])
 
@@ -178,7 +178,7 @@ def _global_names(code):
     names = {
         instruction.argval
         for instruction in dis.get_instructions(code)
-        if instruction.opname in ("LOAD_GLOBAL", "LOAD_NAME")
+        if instruction.opname == "LOAD_GLOBAL"
     }
     for constant in code.co_consts:
         if isinstance(constant, types.CodeType):
@@ -193,11 +193,11 @@ def _loss_carriers(loss, case):
     when the loss depends on its inputs only through what that function returns
     (a squared error does; an activation, which the targets bypass, does not).
     """
-    objects, names = [loss], set()
+    objects = [loss]
     namespace = getattr(loss, "__globals__", None)
     if not isinstance(namespace, dict):
         return objects, frozenset()
-    names |= {name for name, value in namespace.items() if value is loss}
+    names = {name for name, value in namespace.items() if value is loss}
     for name in sorted(_global_names(loss.__code__)):
         helper = namespace.get(name)
         if isinstance(helper, types.FunctionType) and helper.__globals__ is namespace:
@@ -429,9 +429,10 @@ def _swapped_loss(exercise, answer):
         )
 
     functions = _unwrapped(answer)
-    namespaces = {id(f.__globals__): f.__globals__ for f in functions}
+    # A namespace listed twice is swapped twice, and put back twice, in reverse order.
+    namespaces = [f.__globals__ for f in functions]
     if isinstance(getattr(exercise.loss, "__globals__", None), dict):
-        namespaces[id(exercise.loss.__globals__)] = exercise.loss.__globals__
+        namespaces.append(exercise.loss.__globals__)
     undo = []
 
     def replace(owner, set_value, value):
@@ -439,7 +440,7 @@ def _swapped_loss(exercise, answer):
         set_value(owner, other)
         undo.append((owner, set_value, value))
 
-    for namespace in namespaces.values():
+    for namespace in namespaces:
         for name, value in list(namespace.items()):
             if is_loss(value, name):
                 replace(namespace, functools.partial(_set_item, key=name), value)
@@ -583,14 +584,10 @@ def _judge(exercise, answer):
     return Verdict(True, f"{name}: correct. Your gradient matches autograd on all {count} cases.")
 
 
-def _compare(got, expected, cases, wrt, sizes, factors, hint=""):
+def _compare(got, expected, cases, wrt, sizes, factors, hint):
     """None when ``got`` matches ``expected`` on every case, else (report, slips) in words."""
     count = len(cases)
-    wrong = [
-        number
-        for number, (g, e) in enumerate(zip(got, expected, strict=True), 1)
-        if not _close(g, e)
-    ]
+    wrong = [number for number, g in enumerate(got, 1) if not _close(g, expected[number - 1])]
     if not wrong:
         return None
     slips = _slips(got, expected, sizes, factors)
@@ -726,9 +723,10 @@ def _slips(got, expected, sizes, factors):
         slips += ("input factor",)
     if slips:
         return slips
+    # At most one fits: "precision" needs the right shape, and "shape" a wrong one.
     return tuple(
         slip for slip, test in _LAST_RESORT.items() if all(test(g, e) for g, e, _, _ in cases)
-    )[:1]
+    )
 
 
 # --- Words ---------------------------------------------------------------------------------------
@@ -758,8 +756,6 @@ def _kind(value):
         return f"a complex number ({complex(value)!r})"
     if type(value).__module__ == "numpy" and hasattr(value, "shape"):
         return f"a NumPy array of shape {tuple(value.shape)}"
-    if inspect.iscoroutine(value):
-        return "a coroutine (from an `async def`)"
     if inspect.isgenerator(value):
         return "a generator (from a `yield`)"
     kind = type(value).__name__

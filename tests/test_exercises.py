@@ -677,6 +677,7 @@ def test_a_right_autograd_function_passes_and_gradcheck_agrees():
         "and torch.autograd.gradcheck agrees."
     )
     reference = check_autograd_function(LAYER, TanhLayer, must_pass=True)
+    assert reference
     assert "the reference solution matches autograd on all 3 cases and passes gradcheck" in (
         repr(reference)
     )
@@ -740,6 +741,8 @@ def test_every_wrong_input_is_named():
     verdict = check_autograd_function(LAYER, layer)
     assert "the gradient for w is wrong (and so is the gradient for b)" in repr(verdict)
     assert verdict.slips == ("twice",)
+    every = check_autograd_function(LAYER, layer_with(lambda grads: tuple(-g for g in grads)))
+    assert "the gradient for x is wrong (and so is the gradient for w, b)" in repr(every)
 
 
 def test_a_backward_without_the_sum_over_the_batch_is_diagnosed():
@@ -1441,6 +1444,7 @@ def test_the_whole_message_for_a_wrong_forward_and_a_wrong_gradient():
         f"{layer_where()}. Fix the forward first, then the backward."
     )
     assert shape.slips == ("forward",)
+
     def bumped(gradient):
         gradient = gradient.clone()
         gradient[0, 0] += 1
@@ -1519,3 +1523,190 @@ def test_a_function_exercise_whose_first_input_is_a_number_has_one_sample():
 
     verdict = check_autograd_function(exercise, Scaled)
     assert verdict.slips == ("half",), repr(verdict)
+
+
+# --- Exercises made inside the tests (what is computed when an exercise is made) ----------------
+
+
+def remade(exercise):
+    return Exercise(
+        name=exercise.name,
+        loss=exercise.loss,
+        wrt=exercise.wrt,
+        cases=exercise.cases,
+        batched=exercise.batched,
+        hint=exercise.hint,
+    )
+
+
+@pytest.mark.parametrize("exercise, answer, slip", WRONG_ANSWERS.values(), ids=WRONG_ANSWERS)
+def test_an_exercise_made_now_names_the_same_slip(exercise, answer, slip):
+    verdict = check_gradient(remade(exercise), answer)
+    assert verdict.slips == (slip,), repr(verdict)
+
+
+def test_two_slips_and_an_input_factor_that_fit_alike_are_all_named():
+    exercise = Exercise(
+        name="x = 2",
+        loss=mean_loss,
+        wrt="w",
+        batched=("x", "y"),
+        cases=[{"w": [3.0], "x": [2.0, 2.0, 2.0], "y": [1.0, 0.5, -1.0]}],
+    )
+    verdict = check_gradient(exercise, lambda w, x, y: (-2 * (y - w * x)).mean().reshape(1))
+    assert verdict.slips == ("half", "input factor"), repr(verdict)
+
+
+HELPERS = """
+def mse(y, y_hat):
+    return (y - y_hat) ** 2
+
+
+def sigmoid(s):
+    return 1 / (1 + torch.exp(-s))
+
+
+def size(x):
+    return x.shape[0]
+
+
+def one(v):
+    return 1.0
+
+
+def loss(w, x, y):
+    return torch.sum(mse(y, y_hat=sigmoid(w * x))) * max(one(v) for v in [1.0]) * size(x) / size(x)
+
+
+error = mse  # the same helper under another name
+
+
+def right(w, x, y):
+    y_hat = sigmoid(w * x)
+    return (-2 * (y - y_hat) * y_hat * (1 - y_hat) * x).sum().reshape(1)
+
+
+def differentiates_a_copy(w, x, y):
+    return numerical_gradient(lambda v: error(y, sigmoid(v * x)).sum(), w)
+
+
+def differentiates_loss(w, x, y):
+    return numerical_gradient(lambda v: loss(v, x, y), w)
+"""
+
+
+def helpers_exercise():
+    namespace = {"torch": torch, "numerical_gradient": numerical_gradient}
+    exec(HELPERS, namespace)
+    exercise = Exercise(
+        name="Sigmoid",
+        loss=namespace["loss"],
+        wrt="w",
+        batched=("x", "y"),
+        cases=[{"w": [0.5], "x": [1.5, -1.0, 0.5], "y": [0.5, 0.2, 1.0]}],
+    )
+    return namespace, exercise
+
+
+def test_only_the_helpers_that_carry_the_whole_loss_are_replaced():
+    namespace, exercise = helpers_exercise()
+    assert exercise._loss_names == {"loss", "mse"}, "not sigmoid, size, one, torch, max"
+    assert exercise._loss_objects == [namespace["loss"], namespace["mse"]]
+    assert check_gradient(exercise, namespace["right"])
+    for answer in ("differentiates_a_copy", "differentiates_loss"):
+        verdict = check_gradient(exercise, namespace[answer])
+        assert not verdict and verdict.slips == ("autograd",), f"{answer}: {verdict!r}"
+    assert namespace["mse"] is namespace["error"] and namespace["mse"].__name__ == "mse"
+
+
+def test_a_loss_defined_again_under_its_name_is_replaced_too():
+    namespace, exercise = helpers_exercise()
+    exec(HELPERS.split("error = mse")[0], namespace)  # the cell run again: new functions
+    assert namespace["loss"] is not exercise.loss
+    verdict = check_gradient(exercise, namespace["differentiates_loss"])
+    assert not verdict and verdict.slips == ("autograd",), repr(verdict)
+
+
+def test_a_loss_reached_through_another_exercise_or_module_is_replaced():
+    namespace, exercise = helpers_exercise()
+    sibling = Exercise("Sibling", exercise.loss, "x", exercise.cases, ("x", "y"))
+    other_module = {"sibling": sibling, "numerical_gradient": numerical_gradient}
+    exec(
+        "def through_the_sibling(w, x, y):\n"
+        "    return numerical_gradient(lambda v: sibling.loss(v, x, y), w)\n",
+        other_module,
+    )
+    verdict = check_gradient(exercise, other_module["through_the_sibling"])
+    assert verdict.slips == ("autograd",), repr(verdict)
+    assert sibling.loss is exercise.loss, "put back"
+
+    # The answer's own module holds no loss; the loss's module, reached through a helper, does.
+    def through_the_loss_module(w, x, y):
+        return namespace["differentiates_loss"](w, x, y)
+
+    assert check_gradient(exercise, through_the_loss_module).slips == ("autograd",)
+
+
+def test_a_loss_that_is_no_function_is_replaced_where_the_answer_finds_it():
+    exercise = Exercise("Partial", functools.partial(mean_loss), "w", MEAN.cases, ("x", "y"))
+    assert exercise._loss_names == set()
+    verdict = check_gradient(
+        exercise, lambda w, x, y: numerical_gradient(lambda v: exercise.loss(v, x, y), w)
+    )
+    assert verdict.slips == ("autograd",), repr(verdict)
+    assert check_gradient(exercise, right_mean)
+
+
+def test_an_exception_message_is_cut_at_its_limit_and_no_sooner():
+    limit = exercises.MAX_ERROR_TEXT
+    exact = ValueError("a" * limit)
+    assert exercises._error_words(exact) == f"ValueError ({'a' * limit})"
+    longer = ValueError("a" * (limit - 1) + " " + "b" * 50)
+    assert exercises._error_words(longer) == f"ValueError ({'a' * (limit - 1)} …)"
+    spaced = ValueError("  several\n lines  of text ")
+    assert exercises._error_words(spaced) == "ValueError (several lines of text)"
+
+
+def yields(w, x, y):
+    yield right_mean(w, x, y)
+
+
+@pytest.mark.parametrize(
+    "answer, message",
+    [
+        (lambda w, x, y: 2 + 0j, "got a complex number ((2+0j))."),
+        (yields, "got a generator (from a `yield`)."),
+        (lambda w, x, y: True, "got a boolean (True)."),
+    ],
+)
+def test_what_a_value_is_said_in_words(answer, message):
+    assert message in repr(check_gradient(MEAN, answer))
+
+
+def made_layer():
+    return FunctionExercise(
+        "A tanh layer",
+        reference=lambda x, w, b: torch.tanh(x @ w + b),
+        cases=[layer_case(3, 2, 4, seed=1), layer_case(3, 2, 4, seed=2)],
+        hint="tanh'(s) = 1 - tanh(s)**2.",
+    )
+
+
+def test_a_function_exercise_made_now_has_seeded_float64_upstream_gradients():
+    first, second = made_layer(), made_layer()
+    for a, b in zip(first._upstream, second._upstream, strict=True):
+        assert a.dtype == torch.float64 and torch.equal(a, b)
+    assert not torch.equal(first._upstream[0], first._upstream[1]), "one seed per case"
+    assert torch.equal(
+        first._outputs[0],
+        torch.tanh(first.inputs[0]["x"] @ first.inputs[0]["w"] + first.inputs[0]["b"]),
+    )
+
+
+@pytest.mark.parametrize("which, name", [(0, "x"), (1, "w"), (2, "b")])
+def test_a_function_exercise_made_now_names_each_input_and_slip(which, name):
+    exercise = made_layer()
+    assert check_autograd_function(exercise, TanhLayer)
+    half = layer_with(lambda grads: tuple(g / 2 if i == which else g for i, g in enumerate(grads)))
+    verdict = check_autograd_function(exercise, half)
+    assert verdict.slips == ("half",) and f"the gradient for {name} is wrong." in repr(verdict)
