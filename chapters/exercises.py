@@ -330,7 +330,7 @@ def _call(function, *args, **kwargs):
                 value = function(*args, **kwargs)
             if inspect.iscoroutine(value):
                 value.close()  # never awaited, and no warning that it was not
-            outcome.value = value.detach() if isinstance(value, torch.Tensor) else value
+            outcome.value = value
         # The learner's code: whatever it raises is reported in words, never re-raised.
         except BaseException as error:  # noqa: BLE001
             outcome.error = error
@@ -338,19 +338,17 @@ def _call(function, *args, **kwargs):
             _end_thread_state()
 
     context = contextvars.copy_context()  # so that a notebook's output goes to its cell
-    thread = threading.Thread(target=context.run, args=(work,), name="exercise check")
+    thread = threading.Thread(target=context.run, args=(work,))
     thread.start()
     thread.join()
     for state, setter in saved:
-        with contextlib.suppress(Exception):
-            setter(state)
+        setter(state)
     return outcome
 
 
 def _end_thread_state():
     """Undo the per-thread settings that torch cannot drop when a thread ends."""
-    with contextlib.suppress(Exception):
-        torch.set_default_device(None)
+    torch.set_default_device(None)
     while torch._C._len_torch_function_stack():
         torch._C._pop_torch_function_stack()
 
@@ -396,7 +394,7 @@ def _unwrapped(answer):
             todo.append(item.func)
         elif isinstance(item, types.MethodType):
             todo.append(item.__func__)
-        elif callable(item) and not isinstance(item, type):
+        elif callable(item):  # an object with __call__ (a class leads nowhere: type.__call__)
             todo.append(type(item).__call__)
         wrapped = getattr(item, "__wrapped__", None)
         if wrapped is not None:
@@ -480,7 +478,6 @@ class _Undo:
     def __exit__(self, *exc):
         for owner, set_value, value in reversed(self.undo):
             set_value(owner, value)
-        return False
 
 
 def _other_loss(loss):
@@ -539,11 +536,11 @@ def _judge(exercise, answer):
     count = len(exercise._inputs)
     cases = _copies(exercise._inputs)
     outcomes = [_call(answer, **case) for case in cases]
-    tracked = [key for case in cases for key, value in case.items() if value.requires_grad]
+    tracked = sorted({key for case in cases for key, value in case.items() if value.requires_grad})
     if tracked:
         return Verdict(
             False,
-            f"{name}: {function} switches autograd on for {tracked[0]} (requires_grad), "
+            f"{name}: {function} switches autograd on for {', '.join(tracked)} (requires_grad), "
             "so the computer finds the derivative. Write the formula you derived by hand, "
             "computed from the inputs alone.",
             slips=("autograd",),
@@ -780,7 +777,7 @@ def _rounded(values):
     return float(f"{values:.4g}")
 
 
-def _problem(got, expected, function="your function"):
+def _problem(got, expected, function):
     """What makes ``got`` unusable as a gradient, in words; None if nothing does."""
     want = tuple(expected.shape)
     if got is None:

@@ -1710,3 +1710,178 @@ def test_a_function_exercise_made_now_names_each_input_and_slip(which, name):
     half = layer_with(lambda grads: tuple(g / 2 if i == which else g for i, g in enumerate(grads)))
     verdict = check_autograd_function(exercise, half)
     assert verdict.slips == ("half",) and f"the gradient for {name} is wrong." in repr(verdict)
+
+
+# --- The second run, the guard, and where an answer can find the loss -------------------------
+
+
+def test_an_answer_that_writes_to_the_streams_is_still_run_twice_silently(capsys):
+    def writes_and_differentiates(w, x, y):
+        sys.stdout.write("out\n")
+        sys.stderr.write("err\n")
+        return numerical_gradient(lambda v: mean_loss(v, x, y), w)
+
+    verdict = check_gradient(MEAN, writes_and_differentiates)
+    assert verdict.slips == ("autograd",), repr(verdict)
+    captured = capsys.readouterr()
+    assert (captured.out.count("out"), captured.err.count("err")) == (3, 3), "the first run only"
+    assert repr(verdict) == (
+        "Mean squared error: `writes_and_differentiates` returns another gradient when the loss "
+        "is another function, so it lets the computer differentiate the loss (autograd, forward "
+        "mode or finite differences). Write the formula you derived by hand; printing the loss "
+        "is fine."
+    )
+
+
+def test_the_whole_message_for_autograd_switched_on():
+    def tracks_two(w, x, y):
+        x.requires_grad_()
+        w.requires_grad_()
+        return right_mean(w.detach(), x.detach(), y)
+
+    assert repr(check_gradient(MEAN, tracks_two)) == (
+        "Mean squared error: `tracks_two` switches autograd on for w, x (requires_grad), so the "
+        "computer finds the derivative. Write the formula you derived by hand, computed from "
+        "the inputs alone."
+    )
+
+
+def test_deterministic_algorithms_are_put_back_with_their_warn_only_flag():
+    def changes_them(w, x, y):
+        torch.use_deterministic_algorithms(True, warn_only=False)
+        return right_mean(w, x, y)
+
+    torch.use_deterministic_algorithms(False, warn_only=True)
+    try:
+        assert check_gradient(MEAN, changes_them)
+        assert not torch.are_deterministic_algorithms_enabled()
+        assert torch.is_deterministic_algorithms_warn_only_enabled()
+    finally:
+        torch.use_deterministic_algorithms(False)
+
+
+def test_a_failure_of_the_checker_itself_is_said_in_words(monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(exercises, "_describe", broken)
+    verdict = check_gradient(MEAN, raises_value_error)
+    assert not verdict and verdict.slips == ("unjudged",)
+    assert repr(verdict) == (
+        "Mean squared error: the checker could not judge this answer (RuntimeError (boom)). "
+        "Return a plain float64 tensor on the CPU, built from the inputs."
+    )
+    monkeypatch.setattr(exercises, "_not_an_exercise", broken)
+    nameless = check_gradient("not an exercise", right_mean)
+    assert repr(nameless).startswith("This exercise: the checker could not judge this answer")
+    with pytest.raises(AssertionError, match="could not judge"):
+        check_autograd_function("not an exercise", TanhLayer, must_pass=True)
+
+
+def test_the_whole_messages_for_results_of_another_kind():
+    where = CASE_1
+    sparse = check_gradient(MEAN, lambda w, x, y: right_mean(w, x, y).to_sparse())
+    assert repr(sparse) == (
+        "Mean squared error: expected a dense tensor, got a sparse_coo one. Return it with "
+        f"`.to_dense()`, or build it without sparse tensors ({where})."
+    )
+    meta = check_gradient(MEAN, lambda w, x, y: torch.zeros(1, device="meta"))
+    assert repr(meta) == (
+        "Mean squared error: expected a tensor on the CPU, got one on the 'meta' device. Build "
+        f"it from the inputs (they are on the CPU), without `device=` ({where})."
+    )
+    complex_ = check_gradient(MEAN, lambda w, x, y: right_mean(w, x, y) * 1j)
+    assert repr(complex_) == (
+        "Mean squared error: expected a real float64 tensor, got dtype torch.complex128. The "
+        "gradient of a real loss is real: build it from the inputs without complex numbers "
+        f"({where})."
+    )
+    shape = check_gradient(MEAN, lambda w, x, y: right_mean(w, x, y).reshape(1, 1))
+    assert shape.slips == ("shape",) and repr(shape).endswith(
+        "\nDiagnosis: your numbers are right but their shape is not: return them with "
+        "`.reshape(...)` to the shape of what the gradient is taken with respect to."
+    )
+    precision = check_gradient(MEAN, lambda w, x, y: right_mean(w, x, y) * (1 + 3e-6))
+    assert precision.slips == ("precision",) and repr(precision).endswith(
+        "\nDiagnosis: your gradient agrees with autograd only to float32's 7 digits: some step "
+        "is computed in float32. Keep every step in float64 (no `.float()`, and "
+        "`dtype=torch.float64` in any `torch.tensor(...)`)."
+    )
+
+
+OTHER_MODULE = """
+import functools
+
+alias = None  # set to the exercise's loss by the tests
+
+
+def differentiates(w, x, y):
+    return numerical_gradient(lambda v: alias(v, x, y), w)
+
+
+class Learner:
+    def method(self, w, x, y):
+        return differentiates(w, x, y)
+
+    def __call__(self, w, x, y):
+        return differentiates(w, x, y)
+"""
+
+
+def other_module():
+    module = {"numerical_gradient": numerical_gradient}
+    exec(OTHER_MODULE, module)
+    module["alias"] = mean_loss
+    return module
+
+
+def wrapped_answer(module):
+    @functools.wraps(module["differentiates"])
+    def decorated(w, x, y):
+        return module["differentiates"](w, x, y)
+
+    return decorated
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        lambda module: module["differentiates"],
+        lambda module: module["Learner"]().method,
+        lambda module: module["Learner"](),
+        lambda module: functools.partial(module["differentiates"]),
+        wrapped_answer,
+    ],
+    ids=["function", "bound method", "callable object", "partial", "decorated"],
+)
+def test_the_loss_is_replaced_in_the_module_of_whatever_the_answer_is(answer):
+    module = other_module()
+    verdict = check_gradient(MEAN, answer(module))
+    assert verdict.slips == ("autograd",), repr(verdict)
+    assert module["alias"] is mean_loss
+
+
+def test_the_loss_in_a_closure_is_replaced_and_an_empty_cell_is_passed_over():
+    def make(loss):
+        def answer(w, x, y):
+            if False:
+                return later  # noqa: F821 (never bound: an empty cell)
+            return numerical_gradient(lambda v: loss(v, x, y), w)
+
+        return answer
+        later = None
+
+    verdict = check_gradient(MEAN, make(mean_loss))
+    assert verdict.slips == ("autograd",), repr(verdict)
+    answer = make(mean_loss)
+    cells = dict(zip(answer.__code__.co_freevars, answer.__closure__, strict=True))
+    assert cells["loss"].cell_contents is mean_loss, "put back"
+
+
+def test_a_class_passed_as_the_answer_is_judged_like_any_callable():
+    class Answer:
+        def __init__(self, w, x, y):
+            self.value = right_mean(w, x, y)
+
+    verdict = check_gradient(MEAN, Answer)
+    assert "got an Answer" in repr(verdict) and verdict.slips == ("type",)
