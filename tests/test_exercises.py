@@ -1885,3 +1885,23 @@ def test_a_class_passed_as_the_answer_is_judged_like_any_callable():
 
     verdict = check_gradient(MEAN, Answer)
     assert "got an Answer" in repr(verdict) and verdict.slips == ("type",)
+
+
+def test_a_device_context_left_open_ends_with_the_answers_thread(monkeypatch):
+    import threading
+
+    failures = []
+    monkeypatch.setattr(threading, "excepthook", failures.append)
+    stacks = []
+
+    def leaves_a_device_open(w, x, y):
+        torch.device("meta").__enter__()
+        return right_mean(w, x, y)
+
+    def looks(w, x, y):
+        stacks.append(torch._C._len_torch_function_stack())
+        return right_mean(w, x, y)
+
+    assert check_gradient(MEAN, leaves_a_device_open)
+    assert check_gradient(MEAN, looks)
+    assert failures == [] and stacks == [0] * 6, "3 cases, run twice"

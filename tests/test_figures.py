@@ -1,5 +1,7 @@
 """Unit tests for chapters/figures.py: what each figure draws, and what it says to bad input."""
 
+import re
+
 import matplotlib
 import pytest
 import torch
@@ -215,6 +217,8 @@ def test_fit_and_loss_layout_and_styles():
     x, y, grid, fits, losses = fit_inputs()
     fig = fit_and_loss_figure(x, y, grid, fits, losses)
     ax_fit, ax_loss = fig.axes
+    assert ax_fit.get_subplotspec().get_geometry() == (1, 2, 0, 0), "side by side"
+    assert ax_loss.get_subplotspec().get_geometry() == (1, 2, 1, 1)
     assert fig.get_size_inches().tolist() == [8, 3.2] and fig.dpi == 80
     assert fit_and_loss_figure(x, y, grid, fits, losses, dpi=50).dpi == 50
     assert fig.get_layout_engine().__class__.__name__ == "ConstrainedLayoutEngine"
@@ -269,4 +273,11 @@ def test_fit_and_loss_errors_say_what_differs():
     with pytest.raises(ValueError) as error:
         fit_and_loss_figure(x, y, [None], fits, losses)
     assert str(error.value).startswith("fit_and_loss_figure: x_curve must hold numbers (")
+    for name, bad in (
+        ("y", {"y": ["a"] * 5}),
+        ("fits['neuron']", {"fits": {**fits, "neuron": "a"}}),
+    ):
+        arguments = {"x": x, "y": y, "x_curve": grid, "fits": fits, "losses": losses, **bad}
+        with pytest.raises(ValueError, match=re.escape(f"fit_and_loss_figure: {name} must hold")):
+            fit_and_loss_figure(**arguments)
     assert error.value.__cause__ is None and error.value.__suppress_context__
