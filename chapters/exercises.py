@@ -598,6 +598,8 @@ def _compare(got, expected, cases, wrt, sizes, factors, hint):
         report += f"\n{label}: {diagnosis}"
     elif hint:
         report += f"\nHint: {hint}"
+    else:
+        report += " Recheck each factor of the chain rule on that case."
     return report, slips
 
 
@@ -816,7 +818,10 @@ def _problem(got, expected, function):
         )
     if not torch.isfinite(got).all():
         index = _index((~torch.isfinite(got)).int().argmax(), got.shape)
-        return f"your gradient holds {got[index].item()} at index {index}"
+        return (
+            f"your gradient holds {got[index].item()} at index {index}: look for a division "
+            "by zero, or a log or square root of a negative number"
+        )
     return None
 
 
