@@ -590,7 +590,10 @@ def _compare(got, expected, cases, wrt, sizes, factors, hint):
     slips = _slips(got, expected, sizes, factors)
     first = wrong[0] - 1
     where = f"on case {first + 1} of {count} ({_describe(cases[first])})"
-    report = _difference(got[first], expected[first], wrt, where)
+    if got[first].shape != expected[first].shape:
+        report = _shape_difference(got[first], expected[first], wrt, where)
+    else:
+        report = _difference(got[first], expected[first], where)
     report += f" It is wrong on {len(wrong)} of the {count} cases."
     if slips:
         diagnosis = " Or: ".join(_SLIP_WORDS[slip] for slip in slips)
@@ -632,15 +635,18 @@ def _how_to_start(function):
     )
 
 
-def _difference(got, expected, wrt, where):
-    """Where ``got`` differs most from ``expected``, in words."""
+def _shape_difference(got, expected, wrt, where):
+    """How the shape of the gradient ``got`` differs from ``expected``'s, in words."""
+    return (
+        f"{where[0].upper() + where[1:]}, expected a gradient of shape {tuple(expected.shape)} "
+        f"for {wrt}, got {tuple(got.shape)}: a gradient has the shape of what it is taken "
+        "with respect to."
+    )
+
+
+def _difference(got, expected, where):
+    """Where ``got`` differs most from ``expected`` (of the same shape), in words."""
     where = where[0].upper() + where[1:]
-    if got.shape != expected.shape:
-        return (
-            f"{where}, expected a gradient of shape {tuple(expected.shape)} for {wrt}, "
-            f"got {tuple(got.shape)}: a gradient has the shape of what it is taken with "
-            "respect to."
-        )
     error = (got - expected).abs()
     index = _index(error.argmax(), expected.shape)
     return (
@@ -958,7 +964,7 @@ def _judge_function(exercise, function_class):
                 slips=("forward",),
             )
         if not _close(output, expected):
-            report = _difference(output, expected, "the output", where)
+            report = _difference(output, expected, where)
             return Verdict(
                 False,
                 f"{name}: not yet. The forward is wrong. {report} Fix the forward first, "

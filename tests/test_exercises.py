@@ -1446,7 +1446,7 @@ def test_the_whole_message_for_a_wrong_forward_and_a_wrong_gradient():
         "A tanh layer: not yet. The forward returns shape (3, 2), where (3, 4) is expected, "
         f"{layer_where()}. Fix the forward first, then the backward."
     )
-    assert shape.slips == ("forward",)
+    assert not shape and shape.slips == ("forward",)
 
     def bumped(gradient):
         gradient = gradient.clone()
@@ -1642,6 +1642,10 @@ def test_a_loss_reached_through_another_exercise_or_module_is_replaced():
     verdict = check_gradient(exercise, other_module["through_the_sibling"])
     assert verdict.slips == ("autograd",), repr(verdict)
     assert sibling.loss is exercise.loss, "put back"
+    # A loss that calls no helper: only the sibling's own `loss` can be replaced.
+    other_module["sibling"] = Exercise("Sibling", mean_loss, "x", MEAN.cases, ("x", "y"))
+    verdict = check_gradient(MEAN, other_module["through_the_sibling"])
+    assert verdict.slips == ("autograd",), repr(verdict)
 
     # The answer's own module holds no loss; the loss's module, reached through a helper, does.
     def through_the_loss_module(w, x, y):
