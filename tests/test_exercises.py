@@ -1912,3 +1912,12 @@ def test_a_device_context_left_open_ends_with_the_answers_thread(monkeypatch):
     assert check_gradient(MEAN, leaves_a_device_open)
     assert check_gradient(MEAN, looks)
     assert failures == [] and stacks == [0] * 6, "3 cases, run twice"
+
+
+def test_the_whole_message_for_a_gradient_of_the_wrong_shape():
+    verdict = check_gradient(MATMUL, lambda x, w, y: torch.zeros(1, 3, dtype=torch.float64))
+    assert repr(verdict) == (
+        f"Matrix product: not yet. O{MATMUL_CASE_1[1:]}, expected a gradient of shape (1, 2) "
+        "for w, got (1, 3): a gradient has the shape of what it is taken with respect to. It is "
+        "wrong on 2 of the 2 cases.\nHint: dL/dW = X^T dL/dZ"
+    )
