@@ -18,7 +18,27 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "chapters").glob("*.ipynb")) + [ROOT / "rules.ipynb"]
 
 # notebook stem -> the source of its `parameters` cell with other values.
-VARIANTS = {}
+VARIANTS = {
+    "01_single_value": (
+        "w_value = -1.5  # the weight w\n"
+        "x_value = 0.75  # the input x\n"
+        "y_value = 2.5  # the target y\n"
+        "x_2, y_2 = -1.25, 0.5  # a second sample (x₂, y₂)\n"
+        "lr = 0.1  # the learning rate η\n"
+    ),
+    # N = 3 samples, D = 2 features, K = 4 outputs
+    "02_matrix": (
+        "w = [[0.5, -1.2, 2.0, 0.3], [1.5, 0.7, -0.4, -2.2]]\n"
+        "x = [[1.3, -0.6], [0.4, 2.1], [-1.7, 0.9]]\n"
+        "y = [[1.1, -0.8, 2.4, 0.6], [-1.9, 0.35, 1.6, -0.45], [0.75, 2.2, -1.3, 1.45]]\n"
+    ),
+    # N = 5 samples, K = 4 classes (N != K, no two logits equal), every class a label.
+    "03_3_softmax_classifier": (
+        "z_values = [[0.3, -1.2, 2.2, 0.7], [1.9, 0.1, -0.6, -2.4], [-0.9, 1.4, 0.45, 2.6],"
+        " [3.1, -0.2, 1.1, -1.7], [0.8, 2.9, -2.1, 1.6]]\n"
+        "label_values = [2, 0, 3, 1, 1]\n"
+    ),
+}
 
 
 def cells_of(path):
