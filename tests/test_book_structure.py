@@ -49,7 +49,7 @@ def code_of(path):
 
 
 def chapter_number(stem):
-    """"03_1_sigmoid_neuron" -> "03": the chapter a page belongs to."""
+    """ "03_1_sigmoid_neuron" -> "03": the chapter a page belongs to."""
     return stem[:2]
 
 
@@ -267,7 +267,9 @@ def test_exercises_keep_their_answers_behind_a_click(path):
         assert sources[i + 1].startswith(":::{dropdown} After you have solved it\n"), (
             f"{path.name} cell {i + 1}: the discussion after a solution must be collapsed"
         )
-    setups = [i for i, source in enumerate(sources) if re.search(r"= (Function)?Exercise\(", source)]
+    setups = [
+        i for i, source in enumerate(sources) if re.search(r"= (Function)?Exercise\(", source)
+    ]
     assert len(setups) == len(solutions), f"{path.name}: an exercise without a solution"
     for i in setups:
         assert cells[i]["metadata"].get("tags") == ["hide-input"], f"{path.name} cell {i}"

@@ -5,7 +5,7 @@ import pytest
 import torch
 from matplotlib import pyplot as plt
 
-from figures import fit_and_loss_figure, gradient_flow_figure
+from figures import fit_and_loss_figure, gradient_flow_figure, gradient_norms_figure
 
 matplotlib.use("Agg")
 
@@ -103,3 +103,27 @@ def test_fit_and_loss_explains_bad_input(change, message):
     change(arguments)
     with pytest.raises(ValueError, match=message):
         fit_and_loss_figure(**arguments)
+
+
+def test_gradient_norms_draws_each_stack_by_layer_on_a_log_axis():
+    fig = gradient_norms_figure({"sigmoid": [1e-3, 1e-2, 1.0], "relu": torch.tensor([5.0, 4.0])})
+    (ax,) = fig.axes
+    assert ax.get_yscale() == "log"
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    assert list(lines["sigmoid"].get_xdata()) == [1, 2, 3]
+    assert list(lines["sigmoid"].get_ydata()) == [1e-3, 1e-2, 1.0]
+    assert list(lines["relu"].get_ydata()) == [5.0, 4.0]
+
+
+@pytest.mark.parametrize(
+    "norms, message",
+    [
+        ({}, "non-empty dict"),
+        ({"a": [1.0, 0.0]}, "positive numbers"),
+        ({"a": []}, "positive numbers"),
+        ({"a": ["x"]}, "must hold numbers"),
+    ],
+)
+def test_gradient_norms_explains_bad_input(norms, message):
+    with pytest.raises(ValueError, match=message):
+        gradient_norms_figure(norms)
