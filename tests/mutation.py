@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 WORKSPACE = ROOT / "_build" / "mutation"
 SURVIVORS = ROOT / "tests" / "mutation_survivors.md"
-MODULES = ["exercises", "finite_differences", "animations", "sliders", "graphs"]
+MODULES = ["exercises", "finite_differences", "animations", "sliders", "graphs", "figures"]
 TARGET = 0.95  # of the mutants that are not equivalent
 
 CONFIG = """\

@@ -14,7 +14,7 @@ import torch
 
 from chapter_runner import CHAPTERS as CHAPTER_DIR
 from chapter_runner import chapter_cells, run_cells
-from exercises import check_gradient
+from exercises import FunctionExercise, check_autograd_function, check_gradient
 from finite_differences import numerical_gradient
 
 CHAPTERS = sorted(path.stem for path in CHAPTER_DIR.glob("*.ipynb"))
@@ -237,3 +237,125 @@ def test_a_right_answer_written_otherwise_passes(chapter, exercise, solution):
     assert exercise in OTHER_RIGHT_ANSWERS, f"give {exercise} a right answer of its own here"
     verdict = check_gradient(chapter_namespace(chapter)[exercise], OTHER_RIGHT_ANSWERS[exercise])
     assert verdict, repr(verdict)
+
+
+# --- A learner's own torch.autograd.Function --------------------------------------------------
+
+
+def function_pairs_in(cells):
+    """(exercise name, class name) of each `check_autograd_function(e, C, must_pass=True)`."""
+    pairs = []
+    for cell in cells:
+        for node in ast.walk(ast.parse(cell)):
+            if (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "id", None) == "check_autograd_function"
+                and any(k.arg == "must_pass" for k in node.keywords)
+            ):
+                pairs.append((node.args[0].id, node.args[1].id))
+    return pairs
+
+
+FUNCTIONS = [
+    (chapter, *pair) for chapter in CHAPTERS for pair in function_pairs_in(chapter_cells(chapter))
+]
+
+
+def backward_slipped(function_class, which, slip):
+    """``function_class`` with ``slip`` applied to the gradient its backward returns for input
+    number ``which``; N is the first dimension of the first input (its gradient's)."""
+
+    class Slipped(function_class):
+        @staticmethod
+        def backward(ctx, *upstream):
+            grads = function_class.backward(ctx, *upstream)
+            grads = grads if isinstance(grads, tuple) else (grads,)
+            n = grads[0].shape[0]
+            return tuple(SLIPS[slip](g, n) if i == which else g for i, g in enumerate(grads))
+
+    return Slipped
+
+
+def function_slip_applies(exercise, which, slip):
+    gradients = [case[which] for case in exercise._gradients]
+    if slip == "transpose":
+        return any(g.dim() == 2 and not torch.equal(g, g.T) for g in gradients)
+    if slip in ("divided by N", "times N"):
+        return any(next(iter(case.values())).shape[0] > 1 for case in exercise._inputs)
+    return True
+
+
+def assert_every_slip_is_named(exercise, function_class):
+    """Each slip, on each input's gradient, is named with that input; returns how many."""
+    assert check_autograd_function(exercise, function_class, must_pass=True)
+    named = 0
+    for which, name in enumerate(exercise._inputs[0]):
+        for slip in SLIPS:
+            if not function_slip_applies(exercise, which, slip):
+                continue
+            verdict = check_autograd_function(
+                exercise, backward_slipped(function_class, which, slip)
+            )
+            assert not verdict and verdict.slips == (slip,), f"{name}, {slip}: {verdict!r}"
+            assert f"the gradient for {name} is wrong." in repr(verdict), repr(verdict)
+            named += 1
+    return named
+
+
+@pytest.mark.parametrize(
+    "chapter, exercise, function_class", FUNCTIONS, ids=[f"{c}:{e}" for c, e, _ in FUNCTIONS]
+)
+def test_a_slip_in_an_autograd_function_names_the_input_and_the_slip(
+    chapter, exercise, function_class
+):
+    namespace = chapter_namespace(chapter)
+    assert assert_every_slip_is_named(namespace[exercise], namespace[function_class]) > 0
+
+
+EXAMPLE_CELL = """
+def reference(x, w, b):
+    return torch.tanh(x @ w + b)
+
+
+layer_exercise = FunctionExercise(
+    "A tanh layer",
+    reference=reference,
+    cases=[
+        {"x": torch.randn(3, 2, dtype=torch.float64), "w": torch.randn(2, 4, dtype=torch.float64),
+         "b": torch.randn(1, 4, dtype=torch.float64)},
+        {"x": torch.randn(5, 3, dtype=torch.float64), "w": torch.randn(3, 3, dtype=torch.float64),
+         "b": torch.randn(1, 3, dtype=torch.float64)},
+    ],
+)
+
+
+class SolutionTanhLayer(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, w, b):
+        h = torch.tanh(x @ w + b)
+        ctx.save_for_backward(x, w, h)
+        return h
+
+    @staticmethod
+    def backward(ctx, dL_dh):
+        x, w, h = ctx.saved_tensors
+        dL_ds = dL_dh * (1 - h**2)
+        return dL_ds @ w.T, x.T @ dL_ds, dL_ds.sum(dim=0, keepdim=True)
+
+
+check_autograd_function(layer_exercise, SolutionTanhLayer, must_pass=True)
+"""
+
+
+def test_the_slip_table_collects_and_covers_an_autograd_function_exercise():
+    """No chapter has one yet: the same collection and slips, on an example cell."""
+    assert function_pairs_in([EXAMPLE_CELL, "check_autograd_function(a, B)"]) == [
+        ("layer_exercise", "SolutionTanhLayer")
+    ]
+    torch.manual_seed(0)
+    namespace = {"torch": torch, "FunctionExercise": FunctionExercise}
+    namespace["check_autograd_function"] = check_autograd_function
+    exec(EXAMPLE_CELL, namespace)
+    # x, w and b each: sign, half, twice, /N, ×N; and transposed for the 2-D w (and x, b).
+    named = assert_every_slip_is_named(namespace["layer_exercise"], namespace["SolutionTanhLayer"])
+    assert named == 3 * 6

@@ -7,13 +7,14 @@ chapters; this file pins its behaviour on small exercises made here.
 import functools
 import re
 import sys
+import types
 
 import numpy as np
 import pytest
 import torch
 
 import exercises
-from exercises import Exercise, check_gradient
+from exercises import Exercise, FunctionExercise, check_autograd_function, check_gradient
 from finite_differences import numerical_gradient
 
 
@@ -283,7 +284,7 @@ def uses_finite_differences(w, x, y):
 
 
 def uses_torch_func(w, x, y):
-    return torch.func.grad(lambda v: ((y - v * x) ** 2).mean())(w)
+    return torch.func.grad(lambda v: mean_loss(v, x, y))(w)
 
 
 @pytest.mark.parametrize(
@@ -294,14 +295,13 @@ def uses_torch_func(w, x, y):
         uses_enable_grad_and_backward,
         uses_the_exercise_loss,
         uses_the_exercise_loss_by_hand,
-        uses_finite_differences,
         uses_torch_func,
     ],
 )
 def test_an_answer_that_lets_the_computer_differentiate_is_told_to_do_it_by_hand(answer):
     verdict = check_gradient(MEAN, answer)
     assert not verdict and verdict.slips == ("autograd",), repr(verdict)
-    assert "asks for the derivative by hand" in repr(verdict)
+    assert "Write the formula you derived by hand" in repr(verdict)
     assert torch.is_grad_enabled()
 
 
@@ -389,15 +389,12 @@ BAD_INPUTS = {
     ),
     "NotImplementedError of its own": (
         raises_not_implemented_for_batches,
-        "`raises_not_implemented_for_batches` raised NotImplementedError: \n"
-        "It is called as raises_not_implemented_for_batches(w, x, y) with float64 tensors; "
-        "on case 2 of 3",
+        "`raises_not_implemented_for_batches` raised NotImplementedError, on case 2 of 3",
     ),
     "a tensor, not a function": (torch.ones(1), "expected a function of (w, x, y)"),
     "function raises": (
         raises_value_error,
-        "`raises_value_error` raised ValueError: math domain error\n"
-        "It is called as raises_value_error(w, x, y)",
+        "`raises_value_error` raised ValueError (math domain error), on case 1 of 3",
     ),
     "returns None": (lambda w, x, y: None, "returned None: did you forget `return`"),
     "returns a number": (lambda w, x, y: 16.0, "got a number (16.0)"),
@@ -440,6 +437,9 @@ def raises_not_implemented_called(w, x, y):
 
 
 CASE_1 = "on case 1 of 3 (w=[3.0], x=[1.5], y=[0.5])"
+CALLED = (
+    "It is called with w, x, y as float64 tensors: call it yourself on those inputs to see where."
+)
 MATMUL_CASE_1 = "on case 1 of 2 (x=[[2.0], [1.0]], w=[[3.0, 1.0]], y=[[5.0, 2.0], [2.5, 2.0]])"
 HOW_TO_START = (
     "not attempted yet. To try it, run this chapter in JupyterLab, replace "
@@ -470,36 +470,32 @@ WHOLE_MESSAGES = {
         MEAN,
         lambda w, x, y: 1 / 0,
         ("raised",),
-        "`your function` raised ZeroDivisionError: division by zero\n"
-        f"It is called as your function(w, x, y) with float64 tensors; {CASE_1}.",
+        f"your lambda raised ZeroDivisionError (division by zero), {CASE_1}. {CALLED}",
     ),
     "a callable without a name raises": (
         MEAN,
         NamelessAnswer(),
         ("raised",),
-        "`your function` raised ValueError: math domain error\n"
-        f"It is called as your function(w, x, y) with float64 tensors; {CASE_1}.",
+        f"your function raised ValueError (math domain error), {CASE_1}. {CALLED}",
     ),
     "a one-line raise that is not the stub's": (
         MEAN,
         raises_type_error,
         ("raised",),
-        "`raises_type_error` raised TypeError: \n"
-        f"It is called as raises_type_error(w, x, y) with float64 tensors; {CASE_1}.",
+        f"`raises_type_error` raised TypeError, {CASE_1}. {CALLED}",
     ),
     "autograd": (
         MEAN,
         uses_backward,
         ("autograd",),
-        "`uses_backward` lets the computer find the derivative (it calls `.backward()`, "
-        "`torch.autograd.grad`, `numerical_gradient` or the exercise's own loss). The exercise "
-        "asks for the derivative by hand: write the formula you derived, using only the inputs.",
+        "`uses_backward` switches autograd on for w (requires_grad), so the computer finds the "
+        "derivative. Write the formula you derived by hand, computed from the inputs alone.",
     ),
     "returns None": (
         MEAN,
         lambda w, x, y: None,
         ("type",),
-        f"your function returned None: did you forget `return`? ({CASE_1}).",
+        f"your lambda returned None: did you forget `return`? ({CASE_1}).",
     ),
     "returns a list, said with the shape of this case's gradient": (
         MATMUL,
@@ -513,7 +509,7 @@ WHOLE_MESSAGES = {
         lambda w, x, y: right_mean(w, x, y).long(),
         ("type",),
         "expected a float64 tensor, got dtype torch.int64. Integer or boolean tensors cannot "
-        f"hold a gradient ({CASE_1}).",
+        f"hold a gradient: compute it from the float64 inputs ({CASE_1}).",
     ),
     "float32": (
         MEAN,
@@ -617,6 +613,734 @@ def test_the_reference_is_computed_once_when_the_exercise_is_made():
         batched=("x", "y"),
         cases=MEAN.cases,
     )
-    assert len(calls) == 3
+    # The cases, each sample of each on its own (for the slips), and once more to learn
+    # that mean_loss, which counted_loss calls, carries the whole loss.
+    made = len(calls)
+    assert made == 3 + (1 + 3 + 5) + 1
     check_gradient(exercise, right_mean)
-    assert len(calls) == 3, "checking a right answer must not call the loss again"
+    check_gradient(exercise, lambda w, x, y: (-2 * (y - w * x)).mean(dim=0, keepdim=True))
+    assert len(calls) == made, "checking an answer, right or wrong, must not call the loss"
+
+
+# --- A learner's own torch.autograd.Function -----------------------------------------------------
+
+
+def layer_case(n, d, k, seed):
+    generator = torch.Generator().manual_seed(seed)
+    return {
+        "x": torch.randn(n, d, generator=generator, dtype=torch.float64),
+        "w": torch.randn(d, k, generator=generator, dtype=torch.float64),
+        "b": torch.randn(1, k, generator=generator, dtype=torch.float64),
+    }
+
+
+LAYER = FunctionExercise(
+    "A tanh layer",
+    reference=lambda x, w, b: torch.tanh(x @ w + b),
+    cases=[layer_case(3, 2, 4, seed=1), layer_case(5, 3, 2, seed=2), layer_case(1, 4, 3, seed=3)],
+    hint="tanh'(s) = 1 - tanh(s)**2.",
+)
+
+
+class TanhLayer(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, w, b):
+        h = torch.tanh(x @ w + b)
+        ctx.save_for_backward(x, w, h)
+        return h
+
+    @staticmethod
+    def backward(ctx, dL_dh):
+        x, w, h = ctx.saved_tensors
+        dL_ds = dL_dh * (1 - h**2)
+        return dL_ds @ w.T, x.T @ dL_ds, dL_ds.sum(dim=0, keepdim=True)
+
+
+def layer_with(backward=None, forward=None):
+    """TanhLayer with its backward's gradients changed by ``backward(grads)``."""
+
+    class Layer(TanhLayer):
+        pass
+
+    if forward is not None:
+        Layer.forward = staticmethod(forward)
+    if backward is not None:
+        Layer.backward = staticmethod(lambda ctx, g: backward(TanhLayer.backward(ctx, g)))
+    return Layer
+
+
+def test_a_right_autograd_function_passes_and_gradcheck_agrees():
+    verdict = check_autograd_function(LAYER, TanhLayer)
+    assert verdict, repr(verdict)
+    assert repr(verdict) == (
+        "A tanh layer: correct. Your forward and backward match autograd on all 3 cases, "
+        "and torch.autograd.gradcheck agrees."
+    )
+    reference = check_autograd_function(LAYER, TanhLayer, must_pass=True)
+    assert "the reference solution matches autograd on all 3 cases and passes gradcheck" in (
+        repr(reference)
+    )
+
+
+class StubLayer(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, w, b):
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx, dL_dh):
+        raise NotImplementedError
+
+
+class HalfStubLayer(TanhLayer):
+    @staticmethod
+    def backward(ctx, dL_dh):
+        """Still to write."""
+        raise NotImplementedError()
+
+
+class NoBackwardLayer(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, w, b):
+        return torch.tanh(x @ w + b)
+
+
+@pytest.mark.parametrize("layer", [StubLayer, HalfStubLayer, NoBackwardLayer])
+def test_an_untouched_autograd_function_is_not_attempted(layer):
+    verdict = check_autograd_function(LAYER, layer)
+    assert not verdict and verdict.slips == ("not attempted",), repr(verdict)
+    assert f"in `{layer.__name__}.forward` and `{layer.__name__}.backward`" in repr(verdict)
+    with pytest.raises(AssertionError, match="not attempted"):
+        check_autograd_function(LAYER, layer, must_pass=True)
+
+
+def test_a_wrong_forward_is_named_before_any_gradient():
+    layer = layer_with(forward=lambda ctx, x, w, b: torch.tanh(x @ w))
+    verdict = check_autograd_function(LAYER, layer)
+    assert not verdict and verdict.slips == ("forward",), repr(verdict)
+    assert "The forward is wrong: On case 1 of 3" in repr(verdict)
+
+
+def negate(grads, which):
+    return tuple(-g if i == which else g for i, g in enumerate(grads))
+
+
+@pytest.mark.parametrize("which, name", [(0, "x"), (1, "w"), (2, "b")])
+def test_the_input_whose_gradient_is_wrong_is_named_with_its_slip(which, name):
+    verdict = check_autograd_function(LAYER, layer_with(lambda grads: negate(grads, which)))
+    assert not verdict and verdict.slips == ("sign",), repr(verdict)
+    assert f"The forward is right, but the gradient for {name} is wrong. On case 1" in repr(
+        verdict
+    )
+    assert "Diagnosis: every entry has the wrong sign" in repr(verdict)
+
+
+def test_every_wrong_input_is_named():
+    layer = layer_with(lambda grads: (grads[0], grads[1] * 2, grads[2] + 1))
+    verdict = check_autograd_function(LAYER, layer)
+    assert "the gradient for w is wrong (and so is the gradient for b)" in repr(verdict)
+    assert verdict.slips == ("twice",)
+
+
+def test_a_backward_without_the_sum_over_the_batch_is_diagnosed():
+    layer = layer_with(lambda grads: (grads[0], grads[1], None))
+
+    class NotSummed(TanhLayer):
+        @staticmethod
+        def backward(ctx, dL_dh):
+            x, w, h = ctx.saved_tensors
+            dL_ds = dL_dh * (1 - h**2)
+            return dL_ds @ w.T, x.T @ dL_ds, dL_ds
+
+    assert check_autograd_function(LAYER, NotSummed).slips == ("batch sum",)
+    none = check_autograd_function(LAYER, layer)
+    assert not none and "the gradient for b: `Layer.backward` returned None" in repr(none)
+
+
+@pytest.mark.parametrize(
+    "backward, message, slips",
+    [
+        (lambda grads: grads[:2], "returns 2 gradients, for 3 inputs (x, w, b)", ("count",)),
+        (lambda grads: grads[0], "returns 1 gradient, for 3 inputs (x, w, b)", ("count",)),
+        (lambda grads: [*grads], "returns a list. Return the gradients as a tuple", ("type",)),
+        (lambda grads: (*grads[:2], grads[2].float()), "got dtype torch.float32", ("type",)),
+        (lambda grads: (*grads[:2], grads[2][0]), "expected a gradient of shape (1, 4) for b", ()),
+    ],
+)
+def test_what_backward_returns_is_checked_before_autograd_sees_it(backward, message, slips):
+    verdict = check_autograd_function(LAYER, layer_with(backward))
+    assert message in repr(verdict), repr(verdict)
+    assert verdict.slips == slips or (message == "expected a gradient of shape (1, 4) for b")
+
+
+def test_a_backward_that_gradcheck_refuses_fails():
+    class Unsaved(TanhLayer):
+        calls = 0
+
+        @staticmethod
+        def backward(ctx, dL_dh):
+            Unsaved.calls += 1  # right the first times, wrong once gradcheck calls it
+            grads = TanhLayer.backward(ctx, dL_dh)
+            return grads if Unsaved.calls <= 3 else tuple(2 * g for g in grads)
+
+    verdict = check_autograd_function(LAYER, Unsaved)
+    assert not verdict and verdict.slips == ("gradcheck",), repr(verdict)
+    assert "torch.autograd.gradcheck refuses them on case 1 of 3" in repr(verdict)
+
+
+def raising_forward(ctx, x, w, b):
+    raise ValueError("shapes do not match " + "x" * 5000)
+
+
+def raising_backward(grads):
+    raise RuntimeError("bad")
+
+
+@pytest.mark.parametrize(
+    "layer, message",
+    [
+        (layer_with(forward=raising_forward), "`Layer.apply` raised ValueError (shapes do not"),
+        (layer_with(raising_backward), "right, but `Layer.backward` raised RuntimeError (bad)"),
+        (layer_with(forward=lambda ctx, x, w, b: (x, w)), "got a tuple"),
+        (layer_with(forward=lambda ctx, x, w, b: None), "`Layer.forward` returned None"),
+    ],
+)
+def test_whatever_the_class_does_the_learner_gets_a_sentence(layer, message):
+    grad_mode, dtype = torch.is_grad_enabled(), torch.get_default_dtype()
+    verdict = check_autograd_function(LAYER, layer)
+    assert not verdict and message in repr(verdict), repr(verdict)
+    assert len(repr(verdict)) < 1000 and "Traceback" not in repr(verdict)
+    assert (torch.is_grad_enabled(), torch.get_default_dtype()) == (grad_mode, dtype)
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        ((TanhLayer, LAYER), "takes the exercise first, then your class"),
+        ((MEAN, TanhLayer), "expects an exercise that the chapter made with FunctionExercise"),
+        ((LAYER, TanhLayer.apply), "expected a class that subclasses torch.autograd.Function"),
+        ((LAYER, "TanhLayer"), "expected a class that subclasses torch.autograd.Function"),
+    ],
+)
+def test_check_autograd_function_explains_wrong_arguments(arguments, message):
+    verdict = check_autograd_function(*arguments)
+    assert not verdict and message in repr(verdict), repr(verdict)
+
+
+def test_a_function_exercise_copies_its_cases():
+    case = layer_case(2, 2, 2, seed=4)
+    exercise = FunctionExercise("Copied", reference=LAYER.reference, cases=[case])
+    case["x"].zero_()
+    exercise.inputs[0]["w"].zero_()
+    assert check_autograd_function(exercise, TanhLayer)
+    with pytest.raises(ValueError, match="give at least one case"):
+        FunctionExercise("Empty", reference=LAYER.reference, cases=[])
+    with pytest.raises(ValueError, match="same inputs, in the same order"):
+        FunctionExercise(
+            "Mixed", reference=LAYER.reference, cases=[case, {"w": 1, "x": 1, "b": 1}]
+        )
+
+
+# --- The chapters' own exercises -------------------------------------------------------------
+
+
+def chapter_exercises():
+    """(exercise, reference solution) of every chapter, found by type and by the
+    `check_gradient(e, s, must_pass=True)` cells; none where the chapters are absent
+    (the mutation run's workspace)."""
+    try:
+        import test_exercise_slips as slips
+    except ImportError:  # no chapters beside these tests
+        return []
+    return [
+        (slips.chapter_namespace(chapter)[e], slips.chapter_namespace(chapter)[s])
+        for chapter, e, s in slips.EXERCISES
+    ]
+
+
+@pytest.fixture(scope="module")
+def real():
+    pairs = chapter_exercises()
+    if not pairs:
+        pytest.skip("the chapters are not beside these tests")
+    for exercise, _ in pairs:
+        assert isinstance(exercise, Exercise)
+    return pairs
+
+
+def loss_of(exercise, arguments):
+    """The exercise's loss as a function of the input it is differentiated by."""
+    return lambda value: exercise.loss(**{**arguments, exercise.wrt: value})
+
+
+def forward_mode_jacobian(f, value):
+    """∂f/∂value one entry at a time, with torch.autograd.forward_ad."""
+    import torch.autograd.forward_ad as fwAD
+
+    grad = torch.zeros_like(value)
+    for i in range(value.numel()):
+        tangent = torch.zeros_like(value)
+        tangent.view(-1)[i] = 1.0
+        with fwAD.dual_level():
+            out = f(fwAD.make_dual(value, tangent))
+            grad.view(-1)[i] = fwAD.unpack_dual(out).tangent.sum()
+    return grad
+
+
+def in_another_thread(f, value):
+    import threading
+
+    result = {}
+
+    def work():
+        leaf = value.clone().requires_grad_()
+        f(leaf).backward()
+        result["grad"] = leaf.grad
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join()
+    return result["grad"]
+
+
+def by_the_engine(f, value):
+    with torch.enable_grad():
+        leaf = value.clone().requires_grad_()
+        out = f(leaf)
+        (grad,) = torch.autograd.Variable._execution_engine.run_backward(
+            (out,), (torch.ones_like(out),), False, False, (leaf,), False
+        )
+    return grad
+
+
+def linearized(f, value):
+    """The derivative along all ones: the gradient where ``value`` has one entry."""
+    _, jvp = torch.func.linearize(f, value)
+    return jvp(torch.ones_like(value)) * torch.ones_like(value)
+
+
+# Every way the issue lists of letting the computer differentiate the loss.
+ROUTES = {
+    "jacfwd": lambda f, v: torch.func.jacfwd(f)(v).reshape(v.shape),
+    "jvp": lambda f, v: torch.stack(
+        [
+            torch.func.jvp(f, (v,), (e.reshape(v.shape),))[1]
+            for e in torch.eye(v.numel(), dtype=v.dtype)
+        ]
+    ).reshape(v.shape),
+    "linearize": linearized,
+    "forward_ad": forward_mode_jacobian,
+    "functional.jacobian forward-mode": lambda f, v: torch.autograd.functional.jacobian(
+        f, v, strategy="forward-mode", vectorize=True
+    ).reshape(v.shape),
+    "backward in another thread": in_another_thread,
+    "the autograd engine": by_the_engine,
+    "numerical_gradient": lambda f, v: numerical_gradient(f, v),
+    "torch.func.grad": lambda f, v: torch.func.grad(f)(v),
+}
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_every_way_of_differentiating_the_loss_fails(route):
+    def answer(w, x, y):
+        return ROUTES[route](lambda v: mean_loss(v, x, y), w.clone())
+
+    verdict = check_gradient(MEAN, answer)
+    assert not verdict and verdict.slips == ("autograd",), repr(verdict)
+    assert "returns another gradient when the loss is another function" in repr(verdict)
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_every_way_of_differentiating_a_chapters_loss_fails(real, route):
+    for exercise, _ in real:
+
+        def answer(exercise=exercise, **arguments):
+            return ROUTES[route](loss_of(exercise, arguments), arguments[exercise.wrt].clone())
+
+        verdict = check_gradient(exercise, answer)
+        assert not verdict and verdict.slips == ("autograd",), f"{exercise.name}: {verdict!r}"
+        assert torch.is_grad_enabled() and not torch.is_inference_mode_enabled()
+
+
+def copy_of(loss):
+    """The same function written again: not the exercise's loss, but calling its helpers."""
+    return types.FunctionType(
+        loss.__code__, loss.__globals__, "copy", loss.__defaults__, loss.__closure__
+    )
+
+
+def test_a_chapters_loss_written_again_and_differentiated_is_told_too(real):
+    """The helper that carries the loss (the squared error, say) is replaced as well."""
+    caught = 0
+    for exercise, _ in real:
+        if len(exercise._loss_objects) < 2:  # no helper of the chapter carries this loss
+            continue
+        again = copy_of(exercise.loss)
+
+        def answer(exercise=exercise, again=again, **arguments):
+            value = arguments[exercise.wrt]
+            return numerical_gradient(lambda v: again(**{**arguments, exercise.wrt: v}), value)
+
+        verdict = check_gradient(exercise, answer)
+        assert not verdict and verdict.slips == ("autograd",), f"{exercise.name}: {verdict!r}"
+        caught += 1
+    assert caught > 0, "no chapter exercise's loss is carried by a helper of the chapter"
+
+
+def test_a_helper_that_carries_the_loss_is_replaced_and_an_activation_is_not():
+    namespace = {"torch": torch, "numerical_gradient": numerical_gradient}
+    exec(
+        "def mse(y, y_hat):\n    return (y - y_hat) ** 2\n\n"
+        "def sigmoid(s):\n    return 1 / (1 + torch.exp(-s))\n\n"
+        "def loss(w, x, y):\n    return mse(y, sigmoid(w * x)).sum()\n\n"
+        "def right(w, x, y):\n"
+        "    y_hat = sigmoid(w * x)\n"
+        "    return (-2 * (y - y_hat) * y_hat * (1 - y_hat) * x).sum().reshape(1)\n\n"
+        "def differentiates_a_copy(w, x, y):\n"
+        "    return numerical_gradient(lambda v: mse(y, sigmoid(v * x)).sum(), w)\n",
+        namespace,
+    )
+    exercise = Exercise(
+        name="Sigmoid",
+        loss=namespace["loss"],
+        wrt="w",
+        batched=("x", "y"),
+        cases=[{"w": [0.5], "x": [1.5, -1.0, 0.5], "y": [0.5, 0.2, 1.0]}],
+    )
+    assert exercise._loss_names == {"loss", "mse"}
+    assert check_gradient(exercise, namespace["right"])
+    verdict = check_gradient(exercise, namespace["differentiates_a_copy"])
+    assert not verdict and verdict.slips == ("autograd",), repr(verdict)
+    assert callable(namespace["mse"]) and namespace["mse"].__name__ == "mse", "put back"
+
+
+def test_a_right_answer_that_prints_the_loss_or_checks_itself_passes(real, capsys):
+    for exercise, solution in real:
+
+        def prints_and_checks(exercise=exercise, solution=solution, **arguments):
+            print("loss:", exercise.loss(**arguments))
+            mine = solution(**arguments)
+            numeric = numerical_gradient(loss_of(exercise, arguments), arguments[exercise.wrt])
+            print("largest difference from finite differences:", (mine - numeric).abs().max())
+            return mine
+
+        assert check_gradient(exercise, prints_and_checks), exercise.name
+    printed = capsys.readouterr().out
+    assert printed.count("loss:") == sum(len(e._inputs) for e, _ in real), (
+        "the learner's prints appear once per case: the second run is silent"
+    )
+
+
+def test_a_right_answer_passes_under_a_profiler_which_keeps_running():
+    import cProfile
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    try:
+        verdict = check_gradient(MEAN, right_mean)
+        still = sys.getprofile()
+    finally:
+        profiler.disable()
+    assert verdict, repr(verdict)
+    assert still is profiler
+
+
+def test_a_right_answer_in_the_wrong_shape_is_told_the_shape_not_the_formula(real):
+    verdict = check_gradient(MATMUL, lambda x, w, y: right_matmul(x, w, y).unsqueeze(0))
+    assert verdict.slips == ("shape",) and "Hint" not in repr(verdict), repr(verdict)
+    for exercise, solution in real:
+        verdict = check_gradient(
+            exercise, lambda solution=solution, **a: solution(**a).unsqueeze(0)
+        )
+        assert verdict.slips == ("shape",), f"{exercise.name}: {verdict!r}"
+        assert "Hint" not in repr(verdict) and "numbers are right" in repr(verdict)
+
+
+def test_a_right_answer_computed_in_float32_is_told_the_precision_not_the_formula(real):
+    for exercise, solution in real:
+
+        def in_float32(solution=solution, **arguments):
+            return solution(**{k: v.float() for k, v in arguments.items()}).double()
+
+        verdict = check_gradient(exercise, in_float32)
+        if verdict:  # float32 happened to be exact enough on every case
+            continue
+        assert verdict.slips == ("precision",), f"{exercise.name}: {verdict!r}"
+        assert "Hint" not in repr(verdict) and "float32" in repr(verdict)
+    verdict = check_gradient(MATMUL, lambda x, w, y: right_matmul(x, w, y) * (1 + 3e-6))
+    assert verdict.slips == ("precision",) and "Hint" not in repr(verdict), repr(verdict)
+
+
+# --- Results and errors that used to crash the checker ---------------------------------------
+
+
+class OnAnotherDevice(torch.Tensor):
+    """A stand-in for a CUDA tensor (there is no GPU here): it says it is on cuda:0."""
+
+    @property
+    def device(self):
+        return torch.device("cuda", 0)
+
+
+class UnprintableError(Exception):
+    def __str__(self):
+        raise RuntimeError("no message")
+
+
+def raises_unprintable(w, x, y):
+    raise UnprintableError
+
+
+def raises_a_long_message(w, x, y):
+    raise ValueError("shape mismatch " * 2000)
+
+
+CRASHES = {
+    "meta device": (
+        lambda w, x, y: torch.zeros(1, device="meta", dtype=torch.float64),
+        "got one on the 'meta' device",
+    ),
+    "sparse": (lambda w, x, y: right_mean(w, x, y).to_sparse(), "got a sparse_coo one"),
+    "another device": (
+        lambda w, x, y: right_mean(w, x, y).as_subclass(OnAnotherDevice),
+        "got one on the 'cuda' device",
+    ),
+    "an exception that cannot be printed": (raises_unprintable, "raised UnprintableError, on"),
+}
+
+
+@pytest.mark.parametrize("answer, message", CRASHES.values(), ids=CRASHES)
+def test_what_used_to_crash_the_checker_gets_a_sentence(answer, message):
+    verdict = check_gradient(MEAN, answer)
+    assert not verdict and message in repr(verdict), repr(verdict)
+
+
+def test_a_long_exception_message_is_cut_short():
+    verdict = check_gradient(MEAN, raises_a_long_message)
+    assert "raised ValueError (shape mismatch shape mismatch" in repr(verdict)
+    assert len(repr(verdict)) < 600 and " …)" in repr(verdict)
+
+
+def test_the_arguments_swapped_or_no_exercise_get_a_sentence():
+    swapped = check_gradient(right_mean, MEAN)
+    assert not swapped and swapped.slips == ("arguments",)
+    assert "check_gradient takes the exercise first, then your function" in repr(swapped)
+    other = check_gradient(right_mean, right_mean)
+    assert (
+        "expects an exercise that the chapter made with Exercise(...) first, got a function"
+        in (repr(other))
+    )
+    with pytest.raises(AssertionError, match="takes the exercise first"):
+        check_gradient(right_mean, MEAN, must_pass=True)
+
+
+def test_a_loss_helper_rebound_after_the_exercise_is_made_changes_nothing():
+    """A learner writes `mse = mse(y, w * x).mean()` in a scratch cell."""
+    namespace = {"torch": torch}
+    exec(
+        "def mse(y, y_hat):\n    return (y - y_hat) ** 2\n\n"
+        "def loss(w, x, y):\n    return mse(y, w * x).sum()\n",
+        namespace,
+    )
+    exercise = Exercise(
+        name="Rebound",
+        loss=namespace["loss"],
+        wrt="w",
+        batched=("x", "y"),
+        cases=[{"w": [3.0], "x": [1.5, -1.0, 0.5], "y": [0.5, 2.0, 1.0]}],
+    )
+    w, x, y = torch.tensor([3.0]), torch.tensor([2.0]), torch.tensor([2.0])
+    exec("mse = mse(y, w * x).mean()", {**namespace, "w": w, "x": x, "y": y}, namespace)
+    assert isinstance(namespace["mse"], torch.Tensor)
+    wrong = check_gradient(exercise, lambda w, x, y: (2 * (y - w * x) * x).sum().reshape(1))
+    assert not wrong and wrong.slips == ("sign",), repr(wrong)
+    half = check_gradient(exercise, lambda w, x, y: (-(y - w * x) * x).sum().reshape(1))
+    assert half.slips == ("half",), repr(half)
+
+
+def test_a_chapters_loss_helper_rebound_changes_nothing(real):
+    for exercise, solution in real:
+        namespace = getattr(exercise.loss, "__globals__", {})
+        saved = {name: namespace[name] for name in exercise._loss_names if name in namespace}
+        try:
+            for name in saved:
+                namespace[name] = torch.tensor(16.0)  # `mse = mse(y, w * x).mean()`
+            assert check_gradient(exercise, solution), exercise.name
+            verdict = check_gradient(exercise, lambda s=solution, **a: -s(**a))
+            assert verdict.slips == ("sign",), f"{exercise.name}: {verdict!r}"
+            factor = check_gradient(exercise, lambda s=solution, **a: s(**a) * 1.5)
+            assert not factor and factor.slips == (), f"{exercise.name}: {factor!r}"
+        finally:
+            namespace.update(saved)
+
+
+# --- State a learner's answer could leave behind -------------------------------------------------
+
+
+def sets_default_device(w, x, y):
+    answer = right_mean(w, x, y)
+    torch.set_default_device("meta")
+    return answer
+
+
+KEPT = []
+
+
+def keeps_an_inference_mode_guard(w, x, y):
+    guard = torch.inference_mode()
+    guard.__enter__()
+    KEPT.append(guard)
+    return right_mean(w, x, y)
+
+
+def changes_global_settings(w, x, y):
+    import threading
+
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    torch.set_anomaly_enabled(True, check_nan=False)
+    torch.set_num_threads(1)
+    sys.settrace(lambda *a: None)
+    sys.setprofile(lambda *a: None)
+    threading.settrace(lambda *a: None)
+    return right_mean(w, x, y)
+
+
+@pytest.mark.parametrize(
+    "answer", [sets_default_device, keeps_an_inference_mode_guard, changes_global_settings]
+)
+def test_settings_an_answer_changes_do_not_outlive_the_check(answer):
+    import threading
+
+    before = (
+        torch.get_default_device(),
+        torch.is_inference_mode_enabled(),
+        torch.are_deterministic_algorithms_enabled(),
+        torch.is_anomaly_enabled(),
+        torch.get_num_threads(),
+        sys.gettrace(),
+        sys.getprofile(),
+        threading.gettrace(),
+    )
+    try:
+        assert check_gradient(MEAN, answer)
+        after = (
+            torch.get_default_device(),
+            torch.is_inference_mode_enabled(),
+            torch.are_deterministic_algorithms_enabled(),
+            torch.is_anomaly_enabled(),
+            torch.get_num_threads(),
+            sys.gettrace(),
+            sys.getprofile(),
+            threading.gettrace(),
+        )
+        assert after == before
+        assert (
+            torch.zeros(1).device.type == "cpu"
+            and torch.ones(1, requires_grad=True).grad_fn is None
+        )
+        assert check_gradient(MEAN, right_mean, must_pass=True)
+    finally:
+        # A guard restores, when it is dropped, the modes of the thread that made it (the
+        # checker's, where autograd is off): drop it in a thread of its own too.
+        dropping = threading.Thread(target=KEPT.clear)
+        dropping.start()
+        dropping.join()
+    assert torch.is_grad_enabled()
+
+
+def test_the_cases_cannot_be_changed_from_outside():
+    shared = [
+        {
+            "x": torch.tensor([[1.0, 2.0], [3.0, -1.0]], dtype=torch.float64),
+            "w": [[0.5], [-1.0]],
+            "y": [[1.0], [0.0]],
+        }
+    ]
+    first = Exercise("First", lambda x, w, y: ((y - x @ w) ** 2).sum(), "w", shared, ("x", "y"))
+    second = Exercise(
+        "Second", lambda x, w, y: ((y - x @ w) ** 2).sum(), "x", first.cases, ("x", "y")
+    )
+    shared[0]["x"] -= shared[0]["x"].mean()  # centred in place, as in chapter 2
+    first.inputs[0]["x"].zero_()
+    first.answers[0].zero_()
+    assert check_gradient(first, lambda x, w, y: x.T @ (-2 * (y - x @ w)))
+    assert check_gradient(second, lambda x, w, y: -2 * (y - x @ w) @ w.T)
+
+
+def test_a_chapters_cases_cannot_be_changed_from_outside(real):
+    for exercise, solution in real:
+        for case in exercise.cases:
+            for value in case.values():
+                if isinstance(value, torch.Tensor) and value.is_floating_point():
+                    value.add_(0.0)  # the same tensor: its version changes, not its values
+        originals = [
+            {k: v.clone() for k, v in case.items() if isinstance(v, torch.Tensor)}
+            for case in exercise.cases
+        ]
+        try:
+            for case in exercise.cases:
+                for value in case.values():
+                    if isinstance(value, torch.Tensor) and value.is_floating_point():
+                        value.sub_(value.mean())  # centred in place
+            for case in exercise.inputs:
+                next(iter(case.values())).zero_()
+            assert check_gradient(exercise, solution), exercise.name
+        finally:
+            for case, original in zip(exercise.cases, originals, strict=True):
+                for k, v in original.items():
+                    case[k].copy_(v)
+
+
+# --- Messages ------------------------------------------------------------------------------------
+
+
+async def async_answer(w, x, y):
+    return right_mean(w, x, y)
+
+
+MESSAGES = {
+    "an empty exception message": (
+        lambda w, x, y: (_ for _ in ()).throw(ValueError()),
+        "your lambda raised ValueError, on case 1 of 3",
+    ),
+    "a complex result": (
+        lambda w, x, y: right_mean(w, x, y) + 0j,
+        "expected a real float64 tensor, got dtype torch.complex128",
+    ),
+    "a NumPy number": (lambda w, x, y: np.float64(2.0), "got a number (2.0)."),
+    "a partial": (
+        functools.partial(raises_value_error),
+        "`raises_value_error` raised ValueError (math domain error)",
+    ),
+    "an async def": (async_answer, "`async_answer` is an `async def`: write it as a plain `def`"),
+}
+
+
+@pytest.mark.parametrize("answer, message", MESSAGES.values(), ids=MESSAGES)
+def test_each_message_says_what_to_do(answer, message):
+    import gc
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        verdict = check_gradient(MEAN, answer)
+        gc.collect()
+    assert not verdict and message in repr(verdict), repr(verdict)
+    assert "Traceback" not in repr(verdict) and ": \n" not in repr(verdict)
+    assert not [w for w in caught if "never awaited" in str(w.message)]
+
+
+# --- What the checker cannot tell (the README says so) ------------------------------------------
+
+
+def test_an_answer_that_differentiates_its_own_copy_of_the_loss_is_not_told():
+    def own_finite_differences(w, x, y):
+        return numerical_gradient(lambda v: ((y - v * x) ** 2).mean(), w)
+
+    def own_autograd_on_a_copy(w, x, y):
+        with torch.enable_grad():
+            v = w.clone().requires_grad_()
+            return torch.autograd.grad(((y - v * x) ** 2).mean(), v)[0]
+
+    assert check_gradient(MEAN, own_finite_differences)
+    assert check_gradient(MEAN, own_autograd_on_a_copy)
