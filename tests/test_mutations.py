@@ -205,6 +205,8 @@ MUTANTS = {
         ],
         # The kink case of exercise 1 (the ReLU layer's dL/dX) sits on s = 0.
         "ReLU's mask with >=": [("(s > 0)", "(s >= 0)")],
+        # Exercises 2 and 4 (the tanh hidden layer, the tanh layer as a Function).
+        "tanh' written as 1 - tanh": [("(1 - h**2)", "(1 - h)")],
     },
 }
 
