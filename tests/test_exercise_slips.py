@@ -226,7 +226,9 @@ OTHER_RIGHT_ANSWERS = {
         x,
         (2 * (torch.tanh(x @ w1 + b1) @ w2 + b2 - y) @ w2.T) / torch.cosh(x @ w1 + b1) ** 2,
     ),
-    "bce_mean_s": lambda s, y: (torch.special.expit(s) - y) / (s.shape[0] * s.shape[1]),
+    "bce_mean_s": lambda logits, y: (
+        (torch.special.expit(logits) - y) / (logits.shape[0] * logits.shape[1])
+    ),
     "relu_layer_x": lambda x, w, b, y: torch.einsum(
         "nk,dk->nd", torch.where(x @ w + b > 0, 2 * (x @ w + b - y), 0.0), w
     ),

@@ -130,8 +130,8 @@ MUTANTS = {
                 "dL_ds_bce_r = (sigmoid(logits_r) - targets_r) * d_sigmoid(logits_r)",
             ),
             (
-                "return (sigmoid(s) - y) / s.numel()",
-                "return (sigmoid(s) - y) * d_sigmoid(s) / s.numel()",
+                "return (sigmoid(logits) - y) / logits.numel()",
+                "return (sigmoid(logits) - y) * d_sigmoid(logits) / logits.numel()",
             ),
         ],
         "BCE gradient with the sign flipped": [
