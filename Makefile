@@ -87,9 +87,10 @@ $(LIGHTHOUSE): bench/package-lock.json
 
 # Every page of the book and of the plain Jupyter Book template, side by side, with
 # Lighthouse's mobile preset (about a minute a page on 2 cores; RUNS=3 by default).
+# PAGES=chapters measures only the chapter pages and the template's notebook page.
 RUNS ?= 3
 page-speed: book lighthouse
-	$(BIN)/python bench/page_speed.py --runs $(RUNS)
+	$(BIN)/python bench/page_speed.py --runs $(RUNS) $(if $(filter chapters,$(PAGES)),--chapters-only)
 
 # JupyterLab from the course's environment, on chapters/, fetching no news or updates.
 lab: $(INSTALLED)

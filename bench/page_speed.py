@@ -14,6 +14,7 @@ its runs, and the chapter pages are checked against the targets:
 
 Usage (from the repository root, after `make book` and `make lighthouse`):
     .venv/bin/python bench/page_speed.py [--runs N] [--before DIR] [--json FILE]
+                                         [--chapters-only]
 --before DIR adds the pages of another build (say, of the main branch) as "before".
 It exits 1 when a chapter page misses a target.
 """
@@ -155,6 +156,12 @@ def main():
     parser.add_argument("--book", type=Path, default=ROOT / "_build" / "html")
     parser.add_argument("--before", type=Path, help="another build, measured as 'before'")
     parser.add_argument("--json", type=Path, help="write every run's figures here")
+    parser.add_argument(
+        "--chapters-only",
+        action="store_true",
+        help="only the pages the targets are for: the book's chapter pages and the "
+        "template's notebook page",
+    )
     args = parser.parse_args()
     if not LIGHTHOUSE.exists():
         sys.exit("Lighthouse is missing: install it with `make lighthouse`")
@@ -167,6 +174,14 @@ def main():
         if args.before:
             builds = {"before": args.before, **builds}
         sites = {name: (stack.enter_context(serve(d)), pages_of(d)) for name, d in builds.items()}
+        if args.chapters_only:
+            sites = {
+                name: (
+                    url,
+                    [p for p in pages if p.startswith("chapters/") or p == TEMPLATE_NOTEBOOK],
+                )
+                for name, (url, pages) in sites.items()
+            }
         runs = {(name, page): [] for name, (_, pages) in sites.items() for page in pages}
         for round_ in range(args.runs):
             for name, page in runs:

@@ -6,8 +6,9 @@ operation has a ``grad_fn`` (``MulBackward0``, ``PowBackward0``, ...), whose
 gradient appears as an ``AccumulateGrad`` node whose ``variable`` is the tensor.
 ``record_graph`` walks that record from a loss; ``draw_graph`` draws it, left (inputs) to
 right (loss), with each node's operation and forward value and the hand-derived gradients
-flowing back, and gives the book a static figure (an SVG image) whose text alternative is
-generated from the same walk.
+flowing back (a graph too wide for a page's text column continues in further rows of
+columns below, like lines of text), and gives the book a static figure (an SVG image)
+whose text alternative is generated from the same walk.
 
 Tensors that do not require a gradient (the data ``x`` and ``y``) are not in autograd's
 record. The figure lists them apart, below the graph.
@@ -25,6 +26,7 @@ import matplotlib
 import torch
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+from matplotlib.path import Path
 
 __all__ = ["Graph", "GraphFigure", "Node", "draw_graph", "record_graph"]
 
@@ -289,6 +291,10 @@ class GraphFigure:
 # Layout, in inches: one column per step from the inputs to the loss.
 # A column is as wide as its widest box; a box fits its longest line (_CHAR_W a character).
 _GAP, _MARGIN, _ROW, _BOX_W, _BOX_H, _FONT, _CHAR_W = 0.6, 0.1, 1.45, 1.42, 0.6, 8.5, 0.068
+# A graph wider than a page's text column on a laptop (672 CSS px, 1 px a point here) would be
+# shown shrunk: its columns continue in a further band below, like a line of text. Below a
+# band: its gradients' labels (_BELOW), then the lane that carries the edges to the next band.
+_MAX_WIDTH, _BELOW, _LANE = 11.0, 0.75, 0.3
 _LEAF, _OP, _BACK = "#d9f0d3", "#dbe9f6", "#b2182b"
 # How things look, in one place: boxes (the output's with a heavier border), the two lines
 # of a box (the operation in bold), the edges, the gradients' dashed arrows and labels, and
@@ -309,7 +315,7 @@ _NOTE = {"ha": "left", "va": "center", "fontsize": _FONT, "style": "italic", "co
 _SVG = {"svg.fonttype": "none", "svg.hashsalt": "graphs"}
 
 
-def draw_graph(output, names=None, gradients=None, caption=None, check=True):
+def draw_graph(output, names=None, gradients=None, caption=None, check=True, max_width=_MAX_WIDTH):
     """Draw autograd's record of ``output`` with the hand-derived gradients flowing back.
 
     ``names`` is as for :func:`record_graph`. ``gradients`` maps some of those names to
@@ -319,7 +325,8 @@ def draw_graph(output, names=None, gradients=None, caption=None, check=True):
     (``torch.autograd.grad`` with ``retain_graph=True``, so call this before
     ``backward()``); a gradient that disagrees is an error, so the figure cannot show a
     wrong number. ``caption`` is the figure's caption (a default says what it shows).
-    Returns a :class:`GraphFigure`.
+    A graph wider than ``max_width`` inches continues in bands below (``None``: one band
+    however wide). Returns a :class:`GraphFigure`.
     """
     graph = record_graph(output, names)
     gradients = _check_gradients(graph, names or {}, gradients or {}, output, check)
@@ -341,25 +348,43 @@ def draw_graph(output, names=None, gradients=None, caption=None, check=True):
     widths = [
         max(box_w[k] for k in column if column[k] == c) for c in range(max(column.values()) + 1)
     ]
-    lefts = [sum(widths[:c]) + _GAP * c for c in range(len(widths))]
-    width = lefts[-1] + widths[-1] + 2 * _MARGIN
-    top, bottom = max(row.values()), min(row.values())
+    band, lefts, indent = _bands(widths, max_width)
+    band_of = {k: band[c] for k, c in column.items()}
+    shift = _band_shifts(row, band_of)
+    ys = {k: row[k] * _ROW - shift[band_of[k]] for k in row}
+    lane = [
+        min(ys[k] for k in ys if band_of[k] == b) - _BOX_H / 2 - _BELOW - _LANE / 2
+        for b in range(len(shift))
+    ]
+    width = max(lefts[c] + widths[c] for c in range(len(widths))) + 2 * _MARGIN
     note = 0.35 if graph.constants else 0.0
-    height = (top - bottom) * _ROW + _BOX_H + 0.2 + 0.75 + note
+    height = (max(ys.values()) - min(ys.values())) + _BOX_H + 0.2 + _BELOW + note
+    floor = min(ys.values()) - _BOX_H / 2 - _BELOW - note
     fig = Figure(figsize=(width, height), dpi=72)
     ax = fig.add_axes((0, 0, 1, 1))
     ax.set_xlim(-_MARGIN, width - _MARGIN)
-    floor = bottom * _ROW - _BOX_H / 2 - 0.75 - note
     ax.set_ylim(floor, floor + height)
     ax.set_aspect("equal")
     ax.axis("off")
 
     def centre(node_id):
         c = column[node_id]
-        return lefts[c] + widths[c] / 2, row[node_id] * _ROW
+        return lefts[c] + widths[c] / 2, ys[node_id]
 
     def half(node_id):
         return box_w[node_id] / 2
+
+    def route(source, target, offset=0.0):
+        """From the source's right side to the target's left side: straight within a band;
+        to a later band down the gap after the source, along the lane above the target's
+        band, and down the gap before the target (``offset``: a parallel route below)."""
+        (x0, y0), (x1, y1) = centre(source), centre(target)
+        start, end = (x0 + half(source), y0 + offset), (x1 - half(target), y1 + offset)
+        if band_of[source] == band_of[target]:
+            return [start, end]
+        down, across = start[0] + _GAP / 2 + offset / 2, lane[band_of[target] - 1] + offset
+        back = end[0] - indent / 2 - offset / 2
+        return [start, (down, start[1]), (down, across), (back, across), (back, end[1]), end]
 
     for node in graph.nodes:
         cx, cy = centre(node.id)
@@ -379,13 +404,7 @@ def draw_graph(output, names=None, gradients=None, caption=None, check=True):
 
     out_edges = {node.id: [e for e in graph.edges if e[0] == node.id] for node in graph.nodes}
     for source, target, position in graph.edges:
-        (x0, y0), (x1, y1) = centre(source), centre(target)
-        arrow = FancyArrowPatch(
-            (x0 + half(source), y0),
-            (x1 - half(target), y1),
-            gid=f"edge-{source}-{target}-{position}",
-            **_EDGE,
-        )
+        arrow = _arrow(route(source, target), gid=f"edge-{source}-{target}-{position}", **_EDGE)
         ax.add_patch(arrow)
 
     for name, gradient in gradients:
@@ -395,15 +414,17 @@ def draw_graph(output, names=None, gradients=None, caption=None, check=True):
         if len(out_edges[node.id]) == 1:
             _, target, _ = out_edges[node.id][0]
             tx, ty = centre(target)
-            arrow = FancyArrowPatch(
-                (tx - half(target), ty - 0.17),
-                (cx + half(node.id), cy - 0.17),
-                gid=f"gradient-{node.id}",
-                **_GRADIENT,
+            arrow = _arrow(
+                route(node.id, target, offset=-0.17)[::-1], gid=f"gradient-{node.id}", **_GRADIENT
             )
             ax.add_patch(arrow)
-            # below the boxes, staggered so that neighbouring labels do not collide
-            where = ((cx + tx) / 2, min(cy, ty) - _BOX_H / 2 - 0.2 - 0.25 * (column[node.id] % 2))
+            # below the boxes, staggered so that neighbouring labels do not collide; under
+            # the node when the arrow comes from the next band
+            stagger = 0.2 + 0.25 * (column[node.id] % 2)
+            if band_of[target] == band_of[node.id]:
+                where = ((cx + tx) / 2, min(cy, ty) - _BOX_H / 2 - stagger)
+            else:
+                where = (cx, cy - _BOX_H / 2 - stagger)
         else:  # several consumers (or none): the total is the node's, not one edge's
             where = (cx, cy - _BOX_H / 2 - 0.2)
         ax.text(*where, label, color=_BACK, **_TEXT)
@@ -516,6 +537,49 @@ def _compare_with_autograd(name, gradient, tensor, output):
             f"draw_graph: the hand-derived gradient for {name!r} is {gradient.tolist()}, "
             f"but autograd computes {expected.tolist()}"
         ) from error
+
+
+def _arrow(points, **style):
+    """An arrow through ``points``: a straight one between two points, else a path."""
+    if len(points) == 2:
+        return FancyArrowPatch(*points, **style)
+    return FancyArrowPatch(path=Path(points), **style)
+
+
+def _bands(widths, max_width):
+    """Which band each column is in, its left edge within the band, and the bands' indent.
+
+    Columns fill a band from the left until the next would pass ``max_width``. When there are
+    several bands, each starts half a gap in, to leave room for the edges that arrive from
+    the band above.
+    """
+    band, room = [], 0.0
+    for w in widths:
+        if band and max_width is not None and room + _GAP + w > max_width:
+            band.append(band[-1] + 1)
+            room = w
+        else:
+            room = room + _GAP + w if band else w
+            band.append(band[-1] if band else 0)
+    indent = _GAP / 2 if band[-1] > 0 else 0.0
+    first = {b: band.index(b) for b in set(band)}
+    lefts = [
+        indent + sum(widths[first[band[c]] : c]) + _GAP * (c - first[band[c]])
+        for c in range(len(widths))
+    ]
+    return band, lefts, indent
+
+
+def _band_shifts(row, band_of):
+    """How far down each band is drawn: below the one above, its labels and its lane."""
+    bands = max(band_of.values()) + 1
+    shift = [0.0] * bands
+    for b in range(1, bands):
+        above = min(row[k] for k in row if band_of[k] == b - 1) * _ROW - shift[b - 1]
+        bottom_of_above = above - _BOX_H / 2 - _BELOW - _LANE
+        top = max(row[k] for k in row if band_of[k] == b) * _ROW
+        shift[b] = top + _BOX_H / 2 + 0.2 - bottom_of_above
+    return shift
 
 
 def _layout(graph):

@@ -155,10 +155,15 @@ class Visit:
         assert not problems, f"{self.page.url}:\n" + "\n".join(problems)
 
 
+LAPTOP = {"viewport": {"width": 1280, "height": 900}}
+# Lighthouse's mobile screen, with touch, as a phone's browser reports it.
+PHONE = {"viewport": {"width": 412, "height": 823}, "has_touch": True, "is_mobile": True}
+
+
 @contextlib.contextmanager
-def open_visit(browser, base_url):
+def open_visit(browser, base_url, device=LAPTOP):
     """A fresh tab on the served book, recording everything that goes wrong in it."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context = browser.new_context(**device)
     context.set_default_timeout(TIMEOUT_MS)
     context.set_default_navigation_timeout(TIMEOUT_MS)
     page = context.new_page()

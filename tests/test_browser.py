@@ -15,7 +15,7 @@ import pytest
 import yaml
 from axe_playwright_python.sync_playwright import Axe
 
-from conftest import HTML_DIR, open_visit, screenshot_if_failed, site_pages
+from conftest import HTML_DIR, PHONE, open_visit, screenshot_if_failed, site_pages
 
 SOURCE_DIR = HTML_DIR.parent.parent  # _build/html -> the book's source folder
 LANDING_PAGE = "index.html"
@@ -305,10 +305,12 @@ def test_a_lazy_picture_arrives_when_scrolled_to(visit, path):
     visit.assert_clean()
 
 
+@pytest.mark.parametrize("screen", SCREENS)
 @pytest.mark.parametrize("scheme", ["light", "dark"])  # the theme follows the reader's system
 @on_pages(PAGES)
-def test_no_serious_accessibility_violations(shown, scheme):
+def test_no_serious_accessibility_violations(shown, scheme, screen):
     visit, path = shown, shown.path
+    visit.page.set_viewport_size(SCREENS[screen])
     visit.page.emulate_media(color_scheme=scheme)
     visit.page.wait_for_function(
         "(scheme) => document.documentElement.dataset.theme === scheme", arg=scheme
@@ -333,9 +335,131 @@ def test_no_serious_accessibility_violations(shown, scheme):
                 f"{violation['id']} ({violation['impact']}): {violation['help']}\n    "
                 + "\n    ".join(targets)
             )
-    assert not lines, f"{path} ({scheme}): axe-core found serious or critical violations:\n" + (
-        "\n".join(lines)
+    assert not lines, (
+        f"{path} ({scheme}, {screen}): axe-core found serious or critical violations:\n"
+        + "\n".join(lines)
     )
+
+
+# -- On a phone ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def phone(browser, base_url, request):
+    """A fresh tab on a phone's screen, with touch; a screenshot goes to test-output/ on
+    failure."""
+    with open_visit(browser, base_url, PHONE) as visit:
+        yield visit
+        screenshot_if_failed(request, visit.page)
+
+
+MENU = ".primary-toggle"  # the theme's "Toggle primary sidebar" button
+# On a narrow screen the theme moves the table of contents into this dialog.
+CONTENTS = "dialog#pst-primary-sidebar-modal"
+
+
+def _contents_open(page):
+    return page.evaluate(
+        "(sel) => { const d = document.querySelector(sel); return !!d && d.open; }", CONTENTS
+    )
+
+
+@pytest.mark.parametrize("path", page_params(PAGES))
+def test_the_menu_opens_the_table_of_contents_on_a_phone(phone, path):
+    """A reader on a phone reaches every page from the table of contents: the menu button
+    opens it, and a link in it leads to another page of the book."""
+    page = phone.page
+    phone.goto(path)
+    menu = page.locator(f"{MENU}:visible")
+    assert menu.count() == 1, f"{path}: {menu.count()} visible menu buttons, not 1"
+    assert not _contents_open(page)
+    menu.tap()
+    page.wait_for_function(
+        "(sel) => { const d = document.querySelector(sel); return !!d && d.open; }",
+        arg=CONTENTS,
+        timeout=5_000,
+    )
+    here = urlsplit(page.url).path
+    links = page.locator(f"{CONTENTS} a.reference.internal:visible")
+    targets = [
+        (i, href)
+        for i, href in enumerate(links.evaluate_all("els => els.map(e => e.href)"))
+        if urlsplit(href).path != here and not urlsplit(href).fragment
+    ]
+    assert targets, f"{path}: the opened table of contents shows no link to another page"
+    index, href = targets[len(targets) // 2]
+    box = links.nth(index).bounding_box()
+    assert box and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["viewport"]["width"], (
+        f"{path}: the link to {href} is not on the screen: {box}"
+    )
+    links.nth(index).tap()
+    page.wait_for_url(href)
+    phone.assert_clean()
+
+
+def test_the_table_of_contents_closes_and_opens_by_keyboard_on_a_phone(phone):
+    page = phone.page
+    phone.goto(CHAPTERS[0])
+    menu = page.locator(f"{MENU}:visible")
+    menu.tap()
+    page.wait_for_function("(sel) => document.querySelector(sel).open", arg=CONTENTS)
+    page.keyboard.press("Escape")
+    page.wait_for_function("(sel) => !document.querySelector(sel).open", arg=CONTENTS)
+    menu.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_function("(sel) => document.querySelector(sel).open", arg=CONTENTS)
+    page.mouse.click(PHONE["viewport"]["width"] - 10, PHONE["viewport"]["height"] // 2)
+    page.wait_for_function("(sel) => !document.querySelector(sel).open", arg=CONTENTS)
+    phone.assert_clean()
+
+
+def test_the_sidebar_stays_open_on_a_laptop(visit):
+    """On a wide screen the table of contents is beside the page, as before."""
+    visit.goto(CHAPTERS[0])
+    box = visit.page.locator("#pst-primary-sidebar").bounding_box()
+    assert box and box["x"] >= 0 and box["width"] > 150, f"the sidebar is not shown: {box}"
+    assert not _contents_open(visit.page)
+
+
+WIDER_THAN = """(width) => [...document.querySelectorAll('body *')]
+    .filter(e => e.getBoundingClientRect().right > width + 0.5
+                 && getComputedStyle(e).position !== 'fixed')
+    .slice(0, 5)
+    .map(e => `<${e.tagName.toLowerCase()} class="${e.className}"> to x = `
+              + Math.round(e.getBoundingClientRect().right))"""
+
+
+@pytest.mark.parametrize("width", [360, 390, 412])
+@pytest.mark.parametrize("path", page_params(PAGES))
+def test_no_page_is_wider_than_a_phone(phone, path, width):
+    """Nothing makes the page scroll sideways; a wide figure scrolls inside its own box."""
+    phone.page.set_viewport_size({"width": width, "height": 800})
+    phone.goto(path)
+    page_width = phone.page.evaluate("() => document.documentElement.scrollWidth")
+    assert page_width <= width, f"{path} at {width} px is {page_width} px wide: " + "; ".join(
+        phone.page.evaluate(WIDER_THAN, width)
+    )
+
+
+SHOWN_SCALES = """() => [...document.querySelectorAll('.cell_output img, .animation img')]
+    .map(i => ({src: i.getAttribute('src'), alt: (i.getAttribute('alt') || '').slice(0, 50),
+                drawn: Number(i.getAttribute('width')),
+                shown: i.getBoundingClientRect().width}))"""
+
+
+@pytest.mark.parametrize("path", page_params(CHAPTERS))
+def test_every_figure_is_shown_at_seventy_percent_of_its_drawn_size_on_a_laptop(visit, path):
+    """At 1280 px no figure is scaled below 70% of the size it was drawn at (its width
+    attribute, in CSS pixels), so its text, drawn at 8 pt or more, stays readable."""
+    visit.goto(path)
+    figures = visit.page.evaluate(SHOWN_SCALES)
+    assert figures, f"{path}: no figure"
+    small = [
+        f"{f['alt'] or f['src']!r}: {f['shown']:.0f} of {f['drawn']} px"
+        for f in figures
+        if not f["drawn"] or f["shown"] < 0.7 * f["drawn"]
+    ]
+    assert not small, f"{path}: figures shown below 70% of their size: " + "; ".join(small)
 
 
 # -- Navigation and search -----------------------------------------------------------------
@@ -400,6 +524,34 @@ def test_animation_next_frame_changes_the_picture(shown):
         player.get_by_role("button", name="Next frame", exact=True).click()
         _wait_for_new_frame(visit, frame, first)
     visit.assert_clean()
+
+
+@pytest.mark.parametrize("path", page_params(CHAPTERS))
+def test_the_animation_player_fits_a_small_phone_and_answers_a_tap(phone, path):
+    """At 360 px the player fits the width it is given: its frame scaled in its ratio, its
+    slider inside, every button at least 24 × 24 px, and a tap on "Next frame" works."""
+    phone.page.set_viewport_size({"width": 360, "height": 800})
+    load(phone, path)
+    for player, frame in _players(phone):
+        player.scroll_into_view_if_needed()
+        column = player.evaluate("p => p.closest('.cell_output').getBoundingClientRect().right")
+        for part in (player, frame, player.locator("input.anim-slider")):
+            box = part.bounding_box()
+            assert box["x"] >= 0 and box["x"] + box["width"] <= column + 0.5, (
+                f"{path}: {part} runs past its column ({box}, column ends at {column})"
+            )
+        width, height = (int(frame.get_attribute(a)) for a in ("width", "height"))
+        box = frame.bounding_box()
+        assert abs(box["height"] / box["width"] - height / width) < 0.02, "the frame's ratio"
+        buttons = player.locator("button")
+        for i in range(buttons.count()):
+            b = buttons.nth(i).bounding_box()
+            assert b["width"] >= 24 and b["height"] >= 24, f"{path}: button {i} is {b}"
+        player.get_by_role("button", name="First frame", exact=True).tap()
+        first = frame.get_attribute("src")
+        player.get_by_role("button", name="Next frame", exact=True).tap()
+        _wait_for_new_frame(phone, frame, first)
+    phone.assert_clean()
 
 
 @on_pages(CHAPTERS)

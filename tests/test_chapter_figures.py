@@ -24,7 +24,7 @@ from test_graphs import walk  # autograd's record, walked without graphs.py
 
 # chapter -> {variable holding a displayed graph: variable holding the loss it is drawn from}
 GRAPHS = {
-    "01_single_value": {"forward_graph": "cost", "backward_graph": "cost"},
+    "01_single_value": {"forward_graph": "loss", "backward_graph": "loss"},
     "02_matrix": {"matrix_graph": "loss_ag"},
     "03_1_sigmoid_neuron": {"activation_graph": "loss"},
 }
@@ -162,7 +162,7 @@ def _values(*tensors):
 
 
 def _argmin(ns):
-    return float(ns["w_grid"][ns["loss"](ns["w_grid"], ns["x"], ns["y"]).argmin()])
+    return float(ns["w_grid"][ns["loss_of"](ns["w_grid"], ns["x"], ns["y"]).argmin()])
 
 
 # chapter -> {figure: data the alt text may quote, from the chapter's namespace}
@@ -171,14 +171,14 @@ FIGURE_DATA = {
         # the curve's minimum, the point w_0 = 3 with its loss and slope
         "fig-single-value-tangent": lambda ns: [
             _argmin(ns),
-            *_values(ns["w_0"], ns["loss"](ns["w_0"], ns["x"], ns["y"])),
-            *_values(ns["d_loss"](ns["w_0"], ns["x"], ns["y"])),
+            *_values(ns["w_0"], ns["loss_of"](ns["w_0"], ns["x"], ns["y"])),
+            *_values(ns["d_loss_of"](ns["w_0"], ns["x"], ns["y"])),
         ],
         # the first step, the minimum, the first slope and the slope at the minimum
         "descent_single_value": lambda ns: [
             *_values(ns["ws_hand"][0], ns["slopes"][0]),
             _argmin(ns),
-            *_values(ns["d_loss"](torch.tensor([_argmin(ns)]), ns["x"], ns["y"])),
+            *_values(ns["d_loss_of"](torch.tensor([_argmin(ns)]), ns["x"], ns["y"])),
         ],
     },
     "02_matrix": {

@@ -210,13 +210,13 @@ def test_the_reference_passes_and_so_do_answers_written_otherwise(chapter, exerc
 # Every exercise needs one: a new exercise fails below until it has its own.
 OTHER_RIGHT_ANSWERS = {
     "abs_loss_exercise": lambda w, x, y: torch.stack([-(torch.sign(y - w * x) * x).sum()]),
-    "mean_abs_loss_exercise": lambda w, x, y: -(torch.sign(y - w * x) * x).mean().reshape(1),
+    "decay_loss_exercise": lambda w, x, y: (2 * (w * x - y) * x).sum().reshape(1) + 0.2 * w,
     "bias_loss_exercise": lambda w, b, x, y: (2 * (w * x + b - y)).sum().unsqueeze(0),
     "bias_exercise": lambda x, w, b, y: (
         torch.ones(1, x.shape[0], dtype=x.dtype) @ (2 * (x @ w + b - y))
     ),
     "x_bias_exercise": lambda x, w, b, y: torch.einsum("nk,dk->nd", 2 * (x @ w + b - y), w),
-    "two_products_exercise": lambda x, a, w, y: x.T @ (2 * (x @ a @ w - y)) @ w.T,
+    "two_products_exercise": lambda x, w1, w2, y: x.T @ (2 * (x @ w1 @ w2 - y)) @ w2.T,
     "tanh_w": lambda x, w, b, y: (
         x.T @ (2 * (torch.tanh(x @ w + b) - y) / torch.cosh(x @ w + b) ** 2)
     ),
@@ -233,6 +233,28 @@ OTHER_RIGHT_ANSWERS = {
         "nk,dk->nd", torch.where(x @ w + b > 0, 2 * (x @ w + b - y), 0.0), w
     ),
     "three_layers_w1": lambda x, w1, w2, w3, y: _three_layers_w1(x, w1, w2, w3, y),
+    # Page 3.3: through the log and the softmax's full Jacobian, or with F.one_hot.
+    "soft_targets_z": lambda z, t: torch.einsum(
+        "nq,nqc->nc",
+        -t / torch.softmax(z, dim=1) / len(z),
+        torch.diag_embed(torch.softmax(z, dim=1))
+        - torch.softmax(z, dim=1)[:, :, None] * torch.softmax(z, dim=1)[:, None, :],
+    ),
+    "softmax_squared_error_z": lambda z, y: torch.einsum(
+        "nq,nqc->nc",
+        2 * (torch.softmax(z, dim=1) - y),
+        torch.diag_embed(torch.softmax(z, dim=1))
+        - torch.softmax(z, dim=1)[:, :, None] * torch.softmax(z, dim=1)[:, None, :],
+    ),
+    "linear_classifier_w": lambda x, w, b, labels: (
+        torch.einsum(
+            "nd,nk->dk",
+            x,
+            torch.softmax(x @ w + b, dim=1)
+            - torch.nn.functional.one_hot(labels.long(), w.shape[1]),
+        )
+        / len(x)
+    ),
 }
 
 

@@ -399,6 +399,8 @@ def drawing(figure):
                 "box": (min(xs), min(ys), max(xs), max(ys)),
                 "start": xy[0],
                 "end": xy[-1],
+                "points": len(xy),
+                "xy": xy,
                 "style": style(path),
             }
     texts = []
@@ -449,12 +451,17 @@ def far_apart():
 
 
 EXAMPLES = [single_value, matrix, sigmoid_neuron, far_apart]
+# The layouts: one band however wide (None); the book's (a band at most 11 inches wide, so
+# the sigmoid neuron and far_apart continue below); and narrow bands, where every example
+# but the smallest wraps, some more than once.
+MAX_WIDTHS = [None, 11.0, 5.0]
 
 
+@pytest.mark.parametrize("max_width", MAX_WIDTHS)
 @pytest.mark.parametrize("example", EXAMPLES)
-def test_each_box_holds_its_operation_in_bold_above_its_value_centred(example):
+def test_each_box_holds_its_operation_in_bold_above_its_value_centred(example, max_width):
     L, names, gradients = example()
-    figure = draw_graph(L, names, gradients)
+    figure = draw_graph(L, names, gradients, max_width=max_width)
     _, shapes, texts = drawing(figure)
     sizes = {text["font-size"] for text in texts}
     assert len(sizes) == 1, f"one size of text throughout, not {sizes}"
@@ -474,10 +481,13 @@ def test_each_box_holds_its_operation_in_bold_above_its_value_centred(example):
         assert width <= max(1.5 * 72, longest + 0.65 * 72), f"{node.op}'s box is wider than needed"
 
 
+@pytest.mark.parametrize("max_width", MAX_WIDTHS)
 @pytest.mark.parametrize("example", EXAMPLES)
-def test_boxes_do_not_overlap_and_leaves_are_green_operations_blue_the_loss_heavier(example):
+def test_boxes_do_not_overlap_and_leaves_are_green_operations_blue_the_loss_heavier(
+    example, max_width
+):
     L, names, gradients = example()
-    figure = draw_graph(L, names, gradients)
+    figure = draw_graph(L, names, gradients, max_width=max_width)
     _, shapes, _ = drawing(figure)
     boxes = {node.id: shapes[f"node-{node.id}"] for node in figure.nodes}
     for i, a in boxes.items():
@@ -496,7 +506,7 @@ def test_columns_run_from_the_inputs_to_the_loss(example):
     """An operation sits one column right of its furthest input, a leaf one column left
     of its first consumer; inputs of one operation are spread around it, the first on top."""
     L, names, gradients = example()
-    figure = draw_graph(L, names, gradients)
+    figure = draw_graph(L, names, gradients, max_width=None)
     _, shapes, _ = drawing(figure)
     box = {node.id: shapes[f"node-{node.id}"]["box"] for node in figure.nodes}
     xs = sorted({round(centre(b)[0], 2) for b in box.values()})
@@ -526,7 +536,7 @@ def test_columns_run_from_the_inputs_to_the_loss(example):
 
 def test_two_inputs_sit_either_side_of_their_operation_the_first_on_top():
     L, names, gradients = sigmoid_neuron()
-    figure = draw_graph(L, names, gradients)
+    figure = draw_graph(L, names, gradients, max_width=None)
     _, shapes, _ = drawing(figure)
     y = {n.id: centre(shapes[f"node-{n.id}"]["box"])[1] for n in figure.nodes}
     add = figure.graph.node("s").id
@@ -538,10 +548,11 @@ def test_two_inputs_sit_either_side_of_their_operation_the_first_on_top():
     assert len({y[i] for i in chain}) == 1, "a chain stays on one line"
 
 
+@pytest.mark.parametrize("max_width", MAX_WIDTHS)
 @pytest.mark.parametrize("example", EXAMPLES)
-def test_edges_join_the_boxes_and_gradients_point_back_dashed_and_red(example):
+def test_edges_join_the_boxes_and_gradients_point_back_dashed_and_red(example, max_width):
     L, names, gradients = example()
-    figure = draw_graph(L, names, gradients)
+    figure = draw_graph(L, names, gradients, max_width=max_width)
     _, shapes, texts = drawing(figure)
     box = {node.id: shapes[f"node-{node.id}"]["box"] for node in figure.nodes}
     for source, target, k in figure.edges:
@@ -564,10 +575,11 @@ def test_edges_join_the_boxes_and_gradients_point_back_dashed_and_red(example):
         assert arrow["style"]["stroke"] == "#b2182b" and "stroke-dasharray" in arrow["style"]
 
 
+@pytest.mark.parametrize("max_width", MAX_WIDTHS)
 @pytest.mark.parametrize("example", EXAMPLES)
-def test_gradient_labels_sit_under_their_arrow_clear_of_every_box_and_label(example):
+def test_gradient_labels_sit_under_their_arrow_clear_of_every_box_and_label(example, max_width):
     L, names, gradients = example()
-    figure = draw_graph(L, names, gradients)
+    figure = draw_graph(L, names, gradients, max_width=max_width)
     _, shapes, texts = drawing(figure)
     boxes = [shapes[f"node-{node.id}"]["box"] for node in figure.nodes]
     labels = [t for t in texts if t["text"].startswith("∂")]
@@ -581,9 +593,13 @@ def test_gradient_labels_sit_under_their_arrow_clear_of_every_box_and_label(exam
         node = figure.graph.node(name).id
         arrow = shapes[f"gradient-{node}"]
         (target,) = [t for s, t, _ in figure.edges if s == node]
-        middle = (centre(boxes[node])[0] + centre(boxes[target])[0]) / 2
-        assert centre(label["box"])[0] == pytest.approx(middle, abs=0.01), "between the boxes"
-        assert 0 < label["box"][1] - arrow["box"][3] < 0.75 * 72, "just under its arrow"
+        if arrow["points"] <= 3:  # within a band: under the arrow, between the boxes
+            middle = (centre(boxes[node])[0] + centre(boxes[target])[0]) / 2
+            assert centre(label["box"])[0] == pytest.approx(middle, abs=0.01)
+            assert 0 < label["box"][1] - arrow["box"][3] < 0.75 * 72, "just under its arrow"
+        else:  # from the next band: under its node
+            assert centre(label["box"])[0] == pytest.approx(centre(boxes[node])[0], abs=0.01)
+            assert 0 < label["box"][1] - boxes[node][3] < 0.75 * 72, "just under its node"
 
 
 def test_a_gradient_shared_by_two_consumers_is_written_under_its_node():
@@ -602,7 +618,7 @@ def test_a_gradient_shared_by_two_consumers_is_written_under_its_node():
 @pytest.mark.parametrize("example", EXAMPLES)
 def test_the_canvas_fits_the_drawing_with_small_even_margins(example):
     L, names, gradients = example()
-    figure = draw_graph(L, names, gradients)
+    figure = draw_graph(L, names, gradients, max_width=None)
     (width, height), shapes, texts = drawing(figure)
     assert (figure.width, figure.height) == (round(width), round(height)), "the img's size"
     everything = [s["box"] for s in shapes.values()] + [t["box"] for t in texts]
@@ -615,6 +631,45 @@ def test_the_canvas_fits_the_drawing_with_small_even_margins(example):
     root = ET.fromstring(figure.svg)
     ids = [e.get("id") for e in root.iter() if e.get("id")]
     assert not [i for i in ids if re.match(r"(x|y)tick|matplotlib\.axis|spine", i)], "no axes"
+
+
+def crosses(segment, box):
+    """Whether an axis-parallel segment passes through the inside of a box."""
+    (xa, ya), (xb, yb) = segment
+    return (
+        min(xa, xb) < box[2]
+        and max(xa, xb) > box[0]
+        and min(ya, yb) < box[3]
+        and max(ya, yb) > box[1]
+    )
+
+
+@pytest.mark.parametrize("max_width", [11.0, 5.0])
+@pytest.mark.parametrize("example", [sigmoid_neuron, far_apart])
+def test_a_wide_graph_continues_in_bands_below_that_fit_the_width(example, max_width):
+    L, names, gradients = example()
+    assert draw_graph(L, names, gradients, max_width=None).width > max_width * 72
+    figure = draw_graph(L, names, gradients, max_width=max_width)
+    (width, _), shapes, texts = drawing(figure)
+    assert width <= (max_width + 0.2 + 0.3) * 72, "a band, its margins and its indent"
+    assert all(float(t["font-size"].removesuffix("px")) >= 8 for t in texts), "8 pt or more"
+    box = {n.id: shapes[f"node-{n.id}"]["box"] for n in figure.nodes}
+    routed = 0
+    for source, target, k in figure.edges:
+        edge = shapes[f"edge-{source}-{target}-{k}"]
+        if edge["points"] <= 3:  # in a band, straight: the target to the right
+            assert box[target][0] > box[source][2]
+            continue
+        routed += 1
+        assert box[target][1] > box[source][3], "an edge that leaves a band goes to one below"
+        # the arrow's line, without its head: right, down, back, down, into the target
+        line = edge["xy"][:6]
+        for a, b in zip(line, line[1:], strict=False):
+            assert a[0] == pytest.approx(b[0], abs=0.01) or a[1] == pytest.approx(b[1], abs=0.01)
+            for i, other in box.items():
+                shrunk = (other[0] + 2, other[1] + 2, other[2] - 2, other[3] - 2)
+                assert not crosses((a, b), shrunk), f"edge {source}->{target} crosses box {i}"
+    assert routed, "the graph was not wrapped"
 
 
 def test_the_constants_note_is_under_everything_on_the_left_in_grey_italics():

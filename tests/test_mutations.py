@@ -36,6 +36,9 @@ RANDOM_NEURON_MUTANTS = [
 MUTANTS = {
     "01_single_value": {
         **D_MSE_MUTANTS,
+        "squared error: the square replaced by an absolute value": [
+            ("return (y - y_hat) ** 2", "return (y - y_hat).abs()")
+        ],
         "inner derivative x dropped": [("dL_dw = dL_dyhat * dyhat_dw", "dL_dw = dL_dyhat")],
         # x = y = 2 in the worked example: only the checks on random inputs tell these apart
         "y where x belongs in dyhat_dw": [("dyhat_dw = x", "dyhat_dw = y")],
@@ -47,6 +50,31 @@ MUTANTS = {
                 "    y = torch.tensor([x], dtype=torch.float64)",
             )
         ],
+        # The float32 finite difference, split into what the rounded inputs and the rounded
+        # losses contribute.
+        "float32: the step taken as 2 eps, as if a and b were not rounded": [
+            ("step_ratio = (a - b) / (2 * eps)", "step_ratio = torch.ones_like(a)")
+        ],
+        "float32: the slope between a and b taken as 2 (y - midpoint)": [
+            ("slope_ab = d_squared_error(y64, (a + b) / 2)", "slope_ab = 2 * (y64 - (a + b) / 2)")
+        ],
+        # 0 in the worked example (both losses are float32 numbers): random values stop it
+        "float32: the losses' rounding left out": [
+            ("from_losses = rounding / (2 * eps)", "from_losses = 0 * rounding")
+        ],
+        "gradient descent: a step uphill": [("w_t = w_t - lr * dL_dw", "w_t = w_t + lr * dL_dw")],
+        "closed form: the factor 2 of the square's derivative dropped": [
+            ("1 - 2 * lr * x**2", "1 - lr * x**2")
+        ],
+        "two samples: only the first sample summed": [
+            (
+                "return d_loss_of(w, x, y).sum().reshape(w.shape)",
+                "return d_loss_of(w, x, y)[:1].sum().reshape(w.shape)",
+            )
+        ],
+        "micro-batches: w.grad reset before each backward()": [
+            ("for i in range(2):\n", "for i in range(2):\n    w.grad = None\n")
+        ],
         "mean not divided by N": [
             ("return d_sum_loss(w, x, y) / x.numel()", "return d_sum_loss(w, x, y)")
         ],
@@ -55,11 +83,33 @@ MUTANTS = {
         **D_MSE_MUTANTS,
         "dL/dW: transpose swapped": [("return x.T @ dL_dz", "return dL_dz.T @ x")],
         "dL/dX: transpose on the wrong factor": [("return dL_dz @ w.T", "return dL_dz.T @ w.T")],
+        # D = 1 in the worked example, so p = q = 0 at its entry (1, 1): only the random
+        # (5 x 3)(3 x 4) case, where the indices differ and no entry is 1, tells these apart.
+        "index formula of Z: W_qp in place of W_pq": [("x[i, p] * w[p, q]", "x[i, p] * w[q, p]")],
+        "index formula of Z: X_pi in place of X_ip": [("x[i, p] * w[p, q]", "x[p, i] * w[p, q]")],
         # D = 1 and a zero in dL/dZ in the worked example: the random case tells these apart
-        "index step: the row i = 1 skipped": [
-            ("for i in range(x.shape[0]))", "for i in range(1, x.shape[0]))")
+        "index step: the row i = 1 skipped": [("for i in range(n))", "for i in range(1, n))")],
+        "index step: X_i1 in place of X_ip": [("x[i, p] * dL_dz[i, q]", "x[i, 0] * dL_dz[i, q]")],
+        # backward() from the matrix of errors must refuse
+        "errors summed before backward() is shown refusing the matrix": [
+            ("errors_ag = squared_error(y, z_ag)\n", "errors_ag = squared_error(y, z_ag).sum()\n")
         ],
-        "index step: X_i1 in place of X_ik": [("x[i, k] * dL_dz[i, l]", "x[i, 0] * dL_dz[i, l]")],
+        # the loss surface: curvature, the arrow of the contour figure, the slider, descent
+        "curvature: factor 2 dropped": [
+            ("curvature = 2 * (x[:, 0] ** 2).sum()", "curvature = (x[:, 0] ** 2).sum()")
+        ],
+        "contour arrow along the gradient, not its negative": [
+            ("step = -dL_dw[0, :2] / curvature", "step = dL_dw[0, :2] / curvature")
+        ],
+        "slider readout: w2's gradient shown for w1": [
+            ('"∂L/∂w₁ by hand": dL_dw_hand[0, 0]', '"∂L/∂w₁ by hand": dL_dw_hand[0, 1]')
+        ],
+        "slider readout: the loss at the starting W, not at (w1, w2)": [
+            ('"loss L": loss_of(x64, w64, y64)', '"loss L": loss_of(x64, w.double(), y64)')
+        ],
+        "descent: a step along the gradient": [
+            ("w_step[0, :2] - lr * dL_dw_step", "w_step[0, :2] + lr * dL_dw_step")
+        ],
     },
     "03_1_sigmoid_neuron": {
         **D_MSE_MUTANTS,
@@ -208,6 +258,31 @@ MUTANTS = {
         # Exercises 2 and 4 (the tanh hidden layer, the tanh layer as a Function).
         "tanh' written as 1 - tanh": [("(1 - h**2)", "(1 - h)")],
     },
+    "03_3_softmax_classifier": {
+        "softmax's Jacobian without -pp^T": [
+            ("return torch.diag(p) - torch.outer(p, p)", "return torch.diag(p)")
+        ],
+        "softmax's VJP without <g, p>": [("return p * (g - g_dot_p)", "return p * g")],
+        "cross-entropy gradient without /N": [
+            ("return (p - y) / n", "return p - y"),
+            ("return (p - one_hot(labels, k)) / n", "return p - one_hot(labels, k)"),
+        ],
+        "one-hot with the label's class shifted": [
+            (
+                "y[torch.arange(len(labels)), labels] = 1.0",
+                "y[torch.arange(len(labels)), (labels + 1) % k] = 1.0",
+            )
+        ],
+        "the max-shift subtracted in the gradient too": [
+            (
+                "return (p - one_hot(labels, k)) / n",
+                "return (p - one_hot(labels, k) - z.max(dim=1, keepdim=True).values) / n",
+            )
+        ],
+        # Three spiral points sit at the origin and b1 starts at 0: their hidden
+        # pre-activations are exactly 0, where torch.relu's slope is 0.
+        "ReLU's mask with >=": [("return (s > 0).to(s.dtype)", "return (s >= 0).to(s.dtype)")],
+    },
 }
 
 
@@ -238,6 +313,29 @@ def test_a_wrong_derivation_fails_the_chapters_assertions(chapter, mutant, recor
     assert isinstance(error, AssertionError), (
         f"{chapter} with {mutant!r} stopped in cell {number} with {error!r}, "
         "not at one of its own assertions"
+    )
+
+
+# Chapter 1's mutants that its example hides (x = y = 2, and both float32 losses of the
+# finite difference are float32 numbers, so their rounding is 0): a check on random values
+# must stop each.
+HIDDEN_BY_THE_SINGLE_VALUE_EXAMPLE = [
+    "y where x belongs in dyhat_dw",
+    "readout with x and y swapped",
+    "float32: the losses' rounding left out",
+]
+
+
+@pytest.mark.parametrize("mutant", HIDDEN_BY_THE_SINGLE_VALUE_EXAMPLE)
+def test_chapter_1s_random_values_stop_what_its_example_hides(mutant):
+    chapter = "01_single_value"
+    cells = mutate(chapter_cells(chapter), MUTANTS[chapter][mutant])
+    outcome = run_cells(cells, chapter)
+    assert outcome is not None, f"{chapter} still passes with the mutant {mutant!r}"
+    error, number = outcome
+    assert isinstance(error, AssertionError), f"stopped in cell {number} with {error!r}"
+    assert "torch.randn(" in cells[number - 1], (
+        f"the mutant was stopped in cell {number}, not on random values:\n{cells[number - 1]}"
     )
 
 

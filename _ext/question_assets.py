@@ -1,0 +1,37 @@
+"""The "Check yourself" questions' script and style, on the pages that have questions.
+
+chapters/questions.py writes each question into a cell's output as a
+<form class="question">; question_static/questions.js checks the answers in the
+browser and question_static/questions.css draws the forms. This adds the two files to
+a page only when its body holds a question: once per page however many it has, the
+script deferred, both served from the book itself.
+
+They live beside this extension, not in _static/, because Jupyter Book adds every .js
+and .css file of _static/ to every page.
+"""
+
+from pathlib import Path
+
+STATIC = Path(__file__).resolve().parent / "question_static"
+SCRIPT, STYLE = "questions.js", "questions.css"
+MARK = '<form class="question"'
+
+
+def has_questions(body):
+    return MARK in body
+
+
+def add_static_path(app, config):
+    config.html_static_path.append(str(STATIC))
+
+
+def add_assets(app, pagename, templatename, context, doctree):
+    if has_questions(context.get("body", "")):
+        app.add_css_file(STYLE)
+        app.add_js_file(SCRIPT, loading_method="defer")
+
+
+def setup(app):
+    app.connect("config-inited", add_static_path)
+    app.connect("html-page-context", add_assets)
+    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,22 @@
+"""The menu button opens the table of contents on a phone.
+
+pydata-sphinx-theme 0.17 binds the "Toggle primary sidebar" listener to the first
+`.primary-toggle` of the page (`document.querySelector`). Unless `navbar_persistent` is set,
+it defaults that option to the search field, and then draws its own header, which holds a
+`.primary-toggle` that sphinx-book-theme 1.3.0 hides: the listener goes to that hidden button,
+and the visible one, in the article's header, does nothing (pydata-sphinx-theme issue #2451;
+sphinx-book-theme issues #988 and #999). sphinx-book-theme draws no navbar items of its own,
+so with `navbar_persistent` set to nothing the hidden header is not drawn, and the visible
+button is the only one. Jupyter Book's _config.yml cannot set one theme option without
+replacing all of them, hence this extension. Remove it when a sphinx-book-theme release
+carries the fix (its PR #1000).
+"""
+
+
+def on_config_inited(app, config):
+    config.html_theme_options.setdefault("navbar_persistent", [])
+
+
+def setup(app):
+    app.connect("config-inited", on_config_inited)
+    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,463 @@
+"""Unit tests for chapters/questions.py ("Check yourself" questions) and the extension that
+adds their script to a page (_ext/question_assets.py): the checking rules, the HTML the
+book shows, the JupyterLab widget, and what the module says to bad input."""
+
+import html.parser
+import importlib
+import json
+import math
+import os
+import re
+import shutil
+import subprocess
+import sys
+from types import SimpleNamespace
+
+import pytest
+import questions
+import torch
+from questions import ask, choose
+
+from conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "_ext"))
+question_assets = importlib.import_module("question_assets")
+
+VNU_JAR = ROOT / "tests" / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+JAVA = os.environ.get("JAVA", shutil.which("java") or "java")
+SCRIPT = ROOT / "_ext" / "question_static" / "questions.js"
+STYLE = ROOT / "_ext" / "question_static" / "questions.css"
+
+SIGN = "The sign is flipped: ∂L/∂ŷ = −2(y − ŷ)."
+HALF = "The factor 2 of the square is missing."
+ADVICE = "Recheck each factor of the chain rule: ∂L/∂ŷ, then ∂ŷ/∂w."
+
+
+def gradient_question(**changes):
+    """The example of the module's API: ∂L/∂w = 16 for w = 3, x = 2, y = 2."""
+    w = torch.tensor([3.0], requires_grad=True)
+    x, y = torch.tensor([2.0]), torch.tensor([2.0])
+    ((y - w * x) ** 2).sum().backward()
+    dL_dw = w.grad
+    arguments = dict(
+        id="test-dl-dw",
+        prompt="With w = 3, x = 2 and y = 2, what is ∂L/∂w?",
+        answer=dL_dw,
+        slips={SIGN: -dL_dw, HALF: dL_dw / 2},
+        advice=ADVICE,
+        decimals=2,
+    )
+    return ask(**{**arguments, **changes})
+
+
+def transpose_question(**changes):
+    arguments = dict(
+        id="test-transpose",
+        prompt="Which factor is transposed in ∂L/∂W = Xᵀ ∂L/∂Z?",
+        options=["X", "∂L/∂Z", "W"],
+        answer=0,
+        slips={2: "W is what the gradient is taken with respect to, not a factor."},
+        advice="Match the shapes: ∂L/∂W is D × K.",
+    )
+    return choose(**{**arguments, **changes})
+
+
+def data(question):
+    """The form's data- attributes, as the page's script reads them."""
+    found = re.search(r"<form ([^>]*)>", question.html()).group(1)
+    return {key: html.unescape(value) for key, value in re.findall(r'data-(\w+)="([^"]*)"', found)}
+
+
+# -- Checking a number ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("typed", ["16", "16.0", "+16", " 16 ", "1.6e1", "1.6E+1", "16.004"])
+def test_the_right_number_in_any_usual_spelling_is_correct(typed):
+    assert gradient_question().check(typed) == ("correct", "Correct.")
+
+
+@pytest.mark.parametrize("typed", ["-16", "−16", "–16", "-16.00", "-1.6e1", "-15.996"])
+def test_the_sign_slip_is_named_with_an_ascii_or_unicode_minus(typed):
+    assert gradient_question().check(typed) == ("slip", f"Not quite. {SIGN}")
+
+
+def test_each_slip_value_gets_its_own_message_and_anything_else_the_advice():
+    question = gradient_question()
+    assert question.check("8") == ("slip", f"Not quite. {HALF}")
+    for typed in ("3", "32", "16.006", "15.99", "0", "-8"):
+        assert question.check(typed) == ("advice", f"Not quite. {ADVICE}"), typed
+
+
+def test_a_number_is_right_within_half_a_unit_of_the_last_decimal():
+    question = ask("test-half-unit", "σ′(0.5)?", answer=0.2350037, advice="Recheck.", decimals=3)
+    assert question.check("0.235")[0] == "correct"
+    assert question.check("0.2355")[0] == "correct"  # 0.2350037 + 0.0004963
+    assert question.check("0.2346")[0] == "correct"  # 0.2350037 - 0.0004037
+    assert question.check("0.2345")[0] == "advice"  # 0.0005037 below
+    assert question.check("0.2356")[0] == "advice"  # 0.0005963 above
+    whole = ask("test-whole", "How many entries?", answer=6, advice="Count them.", decimals=0)
+    assert [whole.check(t)[0] for t in ("6", "6.4", "5.6", "7", "5.4")] == [
+        "correct",
+        "correct",
+        "correct",
+        "advice",
+        "advice",
+    ]
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["", "   ", "sixteen", "16,0", "1 6", "nan", "inf", "-inf", "1e999", "0x10", "--16", "١٦"],
+)
+def test_what_is_not_a_number_gets_a_plain_message(typed):
+    assert gradient_question().check(typed) == ("invalid", questions.NOT_A_NUMBER)
+
+
+def test_a_slip_equal_to_the_answer_is_dropped():
+    question = gradient_question(slips={SIGN: torch.tensor([16.0]), HALF: 8.0})
+    assert question.slips == [(8.0, HALF)]
+    assert question.check("16")[0] == "correct"
+    assert SIGN not in question.html()
+
+
+def test_a_slip_within_the_answers_precision_is_dropped_one_just_outside_kept():
+    # Two values are told apart when the ranges they accept (± half a unit) do not overlap.
+    assert gradient_question(slips={SIGN: 16.009}).slips == []
+    question = gradient_question(slips={HALF: 16.0101})
+    assert question.slips == [(16.0101, HALF)]
+    assert question.check("16.004") == ("correct", "Correct.")
+    assert question.check("16.01") == ("slip", f"Not quite. {HALF}")
+    assert question.check("16.02") == ("advice", f"Not quite. {ADVICE}")
+
+
+def test_slips_that_coincide_with_each_other_are_both_dropped():
+    other = "The mean is taken instead of the sum."
+    question = gradient_question(slips={SIGN: -16.0, HALF: 8.0, other: 8.001})
+    assert question.slips == [(-16.0, SIGN)]
+    assert question.check("8") == ("advice", f"Not quite. {ADVICE}")
+    assert HALF not in question.html() and other not in question.html()
+
+
+def test_a_slip_whose_value_is_not_finite_is_dropped():
+    question = gradient_question(slips={SIGN: math.inf, HALF: torch.tensor(float("nan"))})
+    assert question.slips == []
+    assert question.check("8")[0] == "advice"
+
+
+def test_answers_come_as_floats_ints_numpy_scalars_or_one_element_tensors():
+    for answer in (16, 16.0, torch.tensor(16.0), torch.tensor([[16.0]], dtype=torch.float64)):
+        question = ask("test-kinds", "∂L/∂w?", answer=answer, advice="Recheck.")
+        assert question.answer == 16.0 and isinstance(question.answer, float)
+    numpy = pytest.importorskip("numpy")
+    assert ask("test-kinds", "∂L/∂w?", answer=numpy.float32(16), advice="Recheck.").answer == 16
+
+
+# -- Checking a choice ------------------------------------------------------------------------
+
+
+def test_a_choice_is_correct_a_slip_or_advice_by_the_option_picked():
+    question = transpose_question()
+    assert question.check(0) == ("correct", "Correct.")
+    assert question.check(2) == (
+        "slip",
+        "Not quite. W is what the gradient is taken with respect to, not a factor.",
+    )
+    assert question.check(1) == ("advice", "Not quite. Match the shapes: ∂L/∂W is D × K.")
+    assert question.check(None) == ("invalid", questions.NO_CHOICE)
+
+
+# -- The HTML the book shows ------------------------------------------------------------------
+
+
+class _Elements(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.elements = []
+
+    def handle_starttag(self, tag, attrs):
+        self.elements.append((tag, dict(attrs)))
+
+
+def elements(markup):
+    parser = _Elements()
+    parser.feed(markup)
+    return parser.elements
+
+
+def test_a_number_question_is_a_labelled_field_with_its_precision_and_a_live_region():
+    markup = gradient_question().html()
+    found = elements(markup)
+    form = found[0]
+    assert form == (
+        "form",
+        {
+            "class": "question",
+            "id": "question-test-dl-dw",
+            "data-kind": "number",
+            "data-answer": "16",
+            "data-slips": json.dumps([["-16", SIGN], ["8", HALF]], ensure_ascii=False),
+            "data-advice": ADVICE,
+            "data-decimals": "2",
+        },
+    )
+    label = next(attrs for tag, attrs in found if tag == "label")
+    field = next(attrs for tag, attrs in found if tag == "input")
+    assert label["for"] == field["id"] == "question-test-dl-dw-answer"
+    assert field["aria-describedby"] == "question-test-dl-dw-precision"
+    assert ">Answer to 2 decimal places.</p>" in markup
+    assert ">With w = 3, x = 2 and y = 2, what is ∂L/∂w?</label>" in markup
+    assert '<button type="submit">Check</button>' in markup
+    feedback = next(attrs for tag, attrs in found if attrs.get("class") == "question-feedback")
+    assert feedback["aria-live"] == "polite" and feedback["role"] == "status"
+
+
+def test_a_choice_is_a_radio_group_named_by_its_prompt():
+    markup = transpose_question().html()
+    radios = [attrs for tag, attrs in elements(markup) if tag == "input"]
+    assert [r["type"] for r in radios] == ["radio"] * 3
+    assert [r["value"] for r in radios] == ["0", "1", "2"]
+    assert {r["name"] for r in radios} == {"question-test-transpose"}
+    assert '<legend class="question-prompt">Which factor is transposed' in markup
+    assert data(transpose_question()) == {
+        "kind": "choice",
+        "answer": "0",
+        "slips": '[[2, "W is what the gradient is taken with respect to, not a factor."]]',
+        "advice": "Match the shapes: ∂L/∂W is D × K.",
+    }
+
+
+@pytest.mark.parametrize(
+    "decimals, words",
+    [
+        (0, "Answer with a whole number."),
+        (1, "Answer to 1 decimal place."),
+        (4, "Answer to 4 decimal places."),
+    ],
+)
+def test_the_page_says_how_precise_the_answer_must_be(decimals, words):
+    question = ask(
+        f"test-precision-{decimals}",
+        "∂L/∂b?",
+        answer=-0.0199,
+        advice="Recheck.",
+        decimals=decimals,
+    )
+    assert f">{words}</p>" in question.html()
+
+
+def test_the_html_is_the_same_on_every_run_with_no_address_or_random_id():
+    first, second = gradient_question().html(), gradient_question().html()
+    assert first == second
+    assert not re.search(r"0x[0-9a-f]{6,}|[0-9a-f]{8}-[0-9a-f]{4}-", first)
+    ids = re.findall(r'\bid="([^"]+)"', first + transpose_question().html())
+    assert all(i.startswith(("question-test-dl-dw", "question-test-transpose")) for i in ids)
+    assert len(ids) == len(set(ids))
+
+
+def test_numbers_in_the_html_have_twelve_significant_digits_and_no_negative_zero():
+    question = ask(
+        "test-digits",
+        "σ(0.5)?",
+        answer=torch.sigmoid(torch.tensor(0.5, dtype=torch.float64)),
+        slips={"Zero.": -0.0},
+        advice="Recheck.",
+        decimals=4,
+    )
+    assert data(question)["answer"] == "0.622459331202"
+    assert json.loads(data(question)["slips"]) == [["0", "Zero."]]
+
+
+def test_text_is_escaped_in_the_html():
+    question = ask(
+        "test-escape",
+        'Is 1 < 2 & "x" > y?',
+        answer=1,
+        decimals=0,
+        slips={"Not <b>bold</b>.": 3},
+        advice="Look at 'both' sides & <again>.",
+    )
+    markup = question.html()
+    assert "Is 1 &lt; 2 &amp; &quot;x&quot; &gt; y?" in markup
+    assert "<b>" not in markup and "<again>" not in markup
+    assert data(question)["advice"] == "Look at 'both' sides & <again>."
+
+
+def test_the_html_is_valid_for_the_nu_checker(tmp_path):
+    if not VNU_JAR.is_file() or shutil.which(JAVA) is None:
+        pytest.fail(f"The Nu HTML checker needs {VNU_JAR} and Java: make vnu java", pytrace=False)
+    page = tmp_path / "questions.html"
+    page.write_text(
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Questions</title>'
+        f"</head><body><main>{gradient_question().html()}{transpose_question().html()}"
+        f"{ask('test-valid', 'A whole number?', answer=3, advice='Count.', decimals=0).html()}"
+        "</main></body></html>",
+        encoding="utf-8",
+    )
+    result = subprocess.run(
+        [JAVA, "-jar", str(VNU_JAR), "--errors-only", str(page)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_the_bundle_has_the_form_the_widget_view_and_plain_words():
+    bundle = gradient_question()._repr_mimebundle_()
+    assert bundle["text/html"] == gradient_question().html()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert bundle["text/plain"] == "Check yourself: With w = 3, x = 2 and y = 2, what is ∂L/∂w?"
+
+
+# -- The widget in JupyterLab -----------------------------------------------------------------
+
+
+def test_the_widget_checks_a_number_when_typed_and_on_the_button():
+    prompt, field, button, feedback = gradient_question().widget().children
+    assert "Answer to 2 decimal places." in prompt.value
+    assert field.continuous_update is False  # the value changes on Enter, not on each key
+    field.value = "−16"
+    assert feedback.value == f"<b>Not quite. {html.escape(SIGN)}</b>"
+    field.value = "16.00"
+    button.click()
+    assert feedback.value == "<b>Correct.</b>"
+
+
+def test_the_widget_checks_the_option_picked():
+    _, options, button, feedback = transpose_question().widget().children
+    button.click()
+    assert feedback.value == f"<b>{questions.NO_CHOICE}</b>"
+    options.value = 1
+    button.click()
+    assert feedback.value == "<b>Not quite. Match the shapes: ∂L/∂W is D × K.</b>"
+    options.value = 0
+    button.click()
+    assert feedback.value == "<b>Correct.</b>"
+
+
+# -- Bad input --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("answer", [math.inf, -math.inf, math.nan, torch.tensor([float("nan")])])
+def test_a_non_finite_answer_is_refused(answer):
+    with pytest.raises(ValueError, match="answer must be a finite number"):
+        gradient_question(answer=answer)
+
+
+@pytest.mark.parametrize("answer", ["16", True, None, [16.0]])
+def test_an_answer_that_is_not_a_number_is_refused(answer):
+    with pytest.raises(TypeError, match="answer must be a number"):
+        gradient_question(answer=answer)
+
+
+def test_an_answer_of_several_entries_is_refused():
+    with pytest.raises(ValueError, match=r"one number, got a tensor of shape \(2,\)"):
+        gradient_question(answer=torch.tensor([16.0, 8.0]))
+
+
+@pytest.mark.parametrize("decimals", [-1, 7, 100])
+def test_decimals_out_of_range_are_refused(decimals):
+    with pytest.raises(ValueError, match="decimals must be from 0 to 6"):
+        gradient_question(decimals=decimals)
+
+
+@pytest.mark.parametrize("decimals", [2.0, "2", True, None])
+def test_decimals_that_are_not_a_whole_number_are_refused(decimals):
+    with pytest.raises(TypeError, match="decimals must be a whole number"):
+        gradient_question(decimals=decimals)
+
+
+@pytest.mark.parametrize("id", ["", "Ch1", "ch1_dl", "ch1 dl", "-ch1", "ch1--dl", "ch1-", 7])
+def test_an_id_outside_lowercase_letters_digits_and_hyphens_is_refused(id):
+    with pytest.raises(ValueError, match="question id must be"):
+        gradient_question(id=id)
+
+
+def test_a_second_question_with_the_same_id_is_refused():
+    ask("test-duplicate", "What is ∂L/∂w?", answer=16, advice="Recheck.")
+    with pytest.raises(ValueError, match="'test-duplicate' is already used by another question"):
+        choose("test-duplicate", "Which is it?", options=["a", "b"], answer=0, advice="Look.")
+
+
+def test_running_the_same_cell_again_remakes_its_question_even_with_other_values():
+    for w in (3, 4):  # a learner changes w and runs the page again: one line, one question
+        ask("test-rerun", f"With w = {w}, what is ∂L/∂w?", answer=4 * w, advice="Recheck.")
+
+
+@pytest.mark.parametrize("field", ["prompt", "advice"])
+@pytest.mark.parametrize("value", [None, "", "   ", 3])
+def test_a_missing_prompt_or_advice_is_refused(field, value):
+    with pytest.raises(ValueError, match=f"{field} must be a sentence"):
+        gradient_question(**{field: value})
+
+
+def test_slips_must_map_a_message_to_a_value():
+    with pytest.raises(TypeError, match="slips must be a dict"):
+        gradient_question(slips=[-16.0])
+    with pytest.raises(TypeError, match="the value of slip 'Sign.' must be a number"):
+        gradient_question(slips={"Sign.": "-16"})
+    with pytest.raises(ValueError, match="a slip's message must be a sentence"):
+        gradient_question(slips={"": -16.0})
+
+
+def test_a_choice_drops_a_slip_on_the_right_option():
+    question = transpose_question(answer=2)  # its slip is on option 2
+    assert question.slips == []
+    assert question.check(2) == ("correct", "Correct.")
+    assert "W is what" not in question.html()
+
+
+def test_a_choice_refuses_bad_options_answers_and_slips():
+    with pytest.raises(ValueError, match="at least two"):
+        transpose_question(options=["X"])
+    with pytest.raises(ValueError, match="options must differ"):
+        transpose_question(options=["X", "X", "W"])
+    with pytest.raises(ValueError, match="answer must be an option's index, 0 to 2, got 3"):
+        transpose_question(answer=3)
+    with pytest.raises(ValueError, match="answer must be an option's index"):
+        transpose_question(answer=True)
+    with pytest.raises(ValueError, match="a slip's key must be an option's index"):
+        transpose_question(slips={5: "No such option."})
+    with pytest.raises(ValueError, match="advice must be a sentence"):
+        transpose_question(advice="")
+
+
+# -- The script and the extension -------------------------------------------------------------
+
+
+def test_the_script_says_what_the_module_says():
+    script = SCRIPT.read_text(encoding="utf-8")
+    for words in (
+        questions.CORRECT,
+        questions.NOT_QUITE,
+        questions.NOT_A_NUMBER,
+        questions.NO_CHOICE,
+    ):
+        assert f'"{words}"' in script, words
+    assert f"/^{questions.NUMBER.pattern}$/" in script
+    assert all(f"\\u{ord(c):04x}" in script for c in questions.MINUSES)
+
+
+def test_the_script_and_style_are_small_and_fetch_nothing():
+    for path in (SCRIPT, STYLE):
+        text = path.read_text(encoding="utf-8")
+        assert len(text.encode()) < 4000, f"{path.name} has grown to {len(text)} bytes"
+        assert not re.search(r"https?:|//[a-z]|@import|\bfetch\(|XMLHttpRequest", text), path
+
+
+def test_the_extension_adds_the_files_only_to_a_page_with_questions():
+    added = []
+    app = SimpleNamespace(
+        add_css_file=lambda name, **kw: added.append((name, kw)),
+        add_js_file=lambda name, **kw: added.append((name, kw)),
+    )
+    question_assets.add_assets(
+        app, "chapters/x", "page.html", {"body": "<p>No question</p>"}, None
+    )
+    assert added == []
+    body = gradient_question().html() + transpose_question().html()
+    question_assets.add_assets(app, "chapters/x", "page.html", {"body": body}, None)
+    assert added == [("questions.css", {}), ("questions.js", {"loading_method": "defer"})]
+    config = SimpleNamespace(html_static_path=["_static"])
+    question_assets.add_static_path(app, config)
+    assert config.html_static_path == ["_static", str(SCRIPT.parent)]
