@@ -91,7 +91,7 @@ def fit_and_loss_figure(x, y, x_curve, fits, losses, dpi=80):
     ax_fit.set_xlabel("input x")
     ax_fit.set_ylabel("target y / prediction ŷ")
     ax_fit.set_title("the fit after training", fontsize=10)
-    ax_fit.legend(fontsize=7, loc="upper left")
+    ax_fit.legend(fontsize=8, loc="upper left")
     ax_loss.set_yscale("log")
     ax_loss.set_xlabel("step")
     ax_loss.set_ylabel("loss L (sum over the data)")
