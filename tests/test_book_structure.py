@@ -96,8 +96,10 @@ def test_an_overview_page_opens_with_what_you_learn_and_need():
     for path in sorted((ROOT / "chapters").glob("[0-9][0-9]_*.md")):
         text = path.read_text(encoding="utf-8")
         assert text.startswith("# "), f"{path.name}: the first line must be the title"
-        for heading in ("## What you'll learn", "## What you'll need"):
-            assert heading in text, f"{path.name} lacks {heading!r}"
+        # A rubric, not a heading: a heading would be numbered 3.1 and push the pages to 3.2.
+        for heading in ("What you'll learn", "What you'll need"):
+            assert f"```{{rubric}} {heading}\n```" in text, f"{path.name} lacks {heading!r}"
+            assert f"## {heading}" not in text, f"{path.name}: {heading!r} as a numbered heading"
 
 
 def test_chapter_names_follow_the_house_pattern():
