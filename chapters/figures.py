@@ -1,4 +1,4 @@
-"""Drawing code for chapter 3's network figures: the gradient flow and the fit.
+"""Drawing code for chapter 3's network figures: the gradient flow, the fit, gradient norms.
 
 What the figures show is computed in the chapter; this module only draws it.
 Importing it has no side effects.
@@ -7,7 +7,7 @@ Importing it has no side effects.
 from matplotlib import pyplot as plt
 from matplotlib.patches import FancyBboxPatch
 
-__all__ = ["fit_and_loss_figure", "gradient_flow_figure"]
+__all__ = ["fit_and_loss_figure", "gradient_flow_figure", "gradient_norms_figure"]
 
 _FORWARD, _BACKWARD, _PARAMETER = "C0", "C3", "C2"
 
@@ -91,7 +91,7 @@ def fit_and_loss_figure(x, y, x_curve, fits, losses, dpi=80):
     ax_fit.set_xlabel("input x")
     ax_fit.set_ylabel("target y / prediction ŷ")
     ax_fit.set_title("the fit after training", fontsize=10)
-    ax_fit.legend(fontsize=7, loc="upper left")
+    ax_fit.legend(fontsize=8, loc="upper left")
     ax_loss.set_yscale("log")
     ax_loss.set_xlabel("step")
     ax_loss.set_ylabel("loss L (sum over the data)")
@@ -99,6 +99,31 @@ def fit_and_loss_figure(x, y, x_curve, fits, losses, dpi=80):
     ax_loss.legend(fontsize=8)
     for ax in (ax_fit, ax_loss):
         ax.grid(alpha=0.3)
+    return fig
+
+
+def gradient_norms_figure(norms, dpi=80):
+    """Each layer's gradient norm, layer 1 first, one line per stack, on a log axis.
+
+    ``norms`` maps a stack's name to its norms, one positive number per layer (the
+    stacks may differ in depth). Returns the figure.
+    """
+    if not isinstance(norms, dict) or not norms:
+        raise ValueError("gradient_norms_figure: norms must be a non-empty dict of name -> norms")
+    fig, ax = plt.subplots(figsize=(6, 3.2), dpi=dpi, layout="constrained")
+    for number, (name, values) in enumerate(norms.items()):
+        values = _flat(values, f"norms[{name!r}]", "gradient_norms_figure")
+        if not values or min(values) <= 0:
+            raise ValueError(
+                f"gradient_norms_figure: norms[{name!r}] must hold positive numbers, got {values}"
+            )
+        layers = range(1, len(values) + 1)
+        ax.plot(layers, values, marker="o", color=f"C{number}", label=name)
+    ax.set_yscale("log")
+    ax.set_xlabel("layer (1 = nearest the input)")
+    ax.set_ylabel("‖∂L/∂W‖ of the layer")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3, which="both")
     return fig
 
 
@@ -140,10 +165,10 @@ def _checked_stages(stages):
     return checked
 
 
-def _flat(values, what):
+def _flat(values, what, figure="fit_and_loss_figure"):
     """A 1-D list of floats from a tensor, an array or a list."""
     try:
         flat = values.reshape(-1).tolist() if hasattr(values, "reshape") else list(values)
         return [float(v) for v in flat]
     except (TypeError, ValueError) as error:
-        raise ValueError(f"fit_and_loss_figure: {what} must hold numbers ({error})") from None
+        raise ValueError(f"{figure}: {what} must hold numbers ({error})") from None

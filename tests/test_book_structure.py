@@ -20,23 +20,22 @@ NOTEBOOKS = [*CHAPTERS, ROOT / "rules.ipynb"]
 MAX_NOTEBOOK_BYTES = 1_000_000
 
 
+def toc_entries(entries):
+    """The files of a list of _toc.yml entries, each followed by its sections'."""
+    for entry in entries:
+        yield entry["file"]
+        yield from toc_entries(entry.get("sections", []))
+
+
 def toc_parts():
-    """_toc.yml's parts as {caption: (numbered, [file, ...])}."""
+    """_toc.yml's parts as {caption: (numbered, [file, ...])}, sections after their chapter."""
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
     assert toc["format"] == "jb-book", "_toc.yml must use the jb-book format"
     assert "chapters" not in toc, "_toc.yml lists its pages in parts, each with a caption"
     return {
-        part["caption"]: (
-            part.get("numbered", False),
-            [f for e in part["chapters"] for f in files(e)],
-        )
+        part["caption"]: (part.get("numbered", False), list(toc_entries(part["chapters"])))
         for part in toc["parts"]
     }
-
-
-def files(entry):
-    """A toc entry's file, then its sections' files, in order."""
-    return [entry["file"], *(f for section in entry.get("sections", []) for f in files(section))]
 
 
 def code_cells(path):
@@ -49,21 +48,41 @@ def code_of(path):
     return ast.parse("\n".join("".join(cell["source"]) for cell in code_cells(path)))
 
 
-def test_there_are_three_chapters():
-    assert [p.name for p in CHAPTERS] == [
+def chapter_number(stem):
+    """ "03_1_sigmoid_neuron" -> "03": the chapter a page belongs to."""
+    return stem[:2]
+
+
+def test_there_are_three_chapters_each_a_page_or_an_overview_with_its_pages():
+    """Chapters 1 and 2 are one notebook each; chapter 3 is an overview page (markdown)
+    whose sections are its pages, notebooks named 03_<n>_<name>."""
+    numbers = sorted({chapter_number(p.stem) for p in CHAPTERS})
+    assert numbers == ["01", "02", "03"], f"chapters/ holds the chapters {numbers}"
+    assert [p.name for p in CHAPTERS if not re.match(r"\d\d_\d_", p.name)] == [
         "01_single_value.ipynb",
         "02_matrix.ipynb",
-        "03_3_softmax_classifier.ipynb",
-        "03_activation.ipynb",
     ]
+    assert (ROOT / "chapters" / "03_activation.md").is_file(), "chapter 3's overview page"
 
 
 def test_toc_lists_every_chapter_and_nothing_else():
     parts = toc_parts()
     assert list(parts) == ["Chapters", "Reference"], f"_toc.yml's parts are {list(parts)}"
     numbered, listed = parts["Chapters"]
-    on_disk = [f"chapters/{p.stem}" for p in CHAPTERS]
-    assert sorted(listed) == on_disk, f"_toc.yml lists {listed}, chapters/ holds {on_disk}"
+    overviews = sorted((ROOT / "chapters").glob("[0-9][0-9]_*.md"))
+    on_disk = {f"chapters/{p.stem}" for p in [*CHAPTERS, *overviews]}
+    assert sorted(listed) == sorted(on_disk), f"_toc.yml lists {listed}, chapters/ holds {on_disk}"
+    # in reading order: by chapter number, the overview first, then its pages in order
+    order = [chapter_number(f.split("/")[1]) for f in listed]
+    assert order == sorted(order), f"the chapters are out of order: {listed}"
+    sections = [f for f in listed if re.match(r"chapters/\d\d_\d_", f)]
+    assert sections == sorted(sections), f"the pages of a chapter are out of order: {sections}"
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    for entry in toc["parts"][0]["chapters"]:
+        for section in entry.get("sections", []):
+            assert chapter_number(section["file"].split("/")[1]) == chapter_number(
+                entry["file"].split("/")[1]
+            ), f"{section['file']} is listed under {entry['file']}"
     assert numbered, "the chapters are numbered"
     numbered, reference = parts["Reference"]
     assert reference == REFERENCE_PAGES, f"the reference part lists {reference}"
@@ -71,6 +90,16 @@ def test_toc_lists_every_chapter_and_nothing_else():
     for page in REFERENCE_PAGES:
         assert list(ROOT.glob(f"{page}.*")), f"{page} is in _toc.yml but not on disk"
     assert (ROOT / "intro.md").exists(), "the landing page intro.md is missing"
+
+
+def test_an_overview_page_opens_with_what_you_learn_and_need():
+    for path in sorted((ROOT / "chapters").glob("[0-9][0-9]_*.md")):
+        text = path.read_text(encoding="utf-8")
+        assert text.startswith("# "), f"{path.name}: the first line must be the title"
+        # A rubric, not a heading: a heading would be numbered 3.1 and push the pages to 3.2.
+        for heading in ("What you'll learn", "What you'll need"):
+            assert f"```{{rubric}} {heading}\n```" in text, f"{path.name} lacks {heading!r}"
+            assert f"## {heading}" not in text, f"{path.name}: {heading!r} as a numbered heading"
 
 
 def test_chapter_names_follow_the_house_pattern():
@@ -240,7 +269,9 @@ def test_exercises_keep_their_answers_behind_a_click(path):
         assert sources[i + 1].startswith(":::{dropdown} After you have solved it\n"), (
             f"{path.name} cell {i + 1}: the discussion after a solution must be collapsed"
         )
-    setups = [i for i, source in enumerate(sources) if re.search(r"= Exercise\(", source)]
+    setups = [
+        i for i, source in enumerate(sources) if re.search(r"= (Function)?Exercise\(", source)
+    ]
     assert len(setups) == len(solutions), f"{path.name}: an exercise without a solution"
     for i in setups:
         assert cells[i]["metadata"].get("tags") == ["hide-input"], f"{path.name} cell {i}"
@@ -248,7 +279,8 @@ def test_exercises_keep_their_answers_behind_a_click(path):
     checks = [
         cell
         for cell, source in zip(cells, sources, strict=True)
-        if source.startswith("check_gradient(") and "must_pass" not in source
+        if source.startswith(("check_gradient(", "check_autograd_function("))
+        and "must_pass" not in source
     ]
     assert len(checks) == len(solutions), f"{path.name}: an exercise without a learner's check"
     for cell in checks:

@@ -20,7 +20,7 @@ from conftest import HTML_DIR, PHONE, open_visit, screenshot_if_failed, site_pag
 SOURCE_DIR = HTML_DIR.parent.parent  # _build/html -> the book's source folder
 LANDING_PAGE = "index.html"
 SEARCH_PAGE = "search.html"
-SIGMOID_CHAPTER = "chapters/03_activation.html"  # the chapter that teaches the sigmoid
+SIGMOID_CHAPTER = "chapters/03_1_sigmoid_neuron.html"  # the chapter that teaches the sigmoid
 RAW_TEX = ["$$", "\\frac", "\\partial", "\\(", "\\[", "\\begin{"]
 BLOCKING_IMPACTS = {"serious", "critical"}
 # (axe rule id, target selector) -> why it cannot be fixed in the book's config or CSS.

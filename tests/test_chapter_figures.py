@@ -26,7 +26,7 @@ from test_graphs import walk  # autograd's record, walked without graphs.py
 GRAPHS = {
     "01_single_value": {"forward_graph": "loss", "backward_graph": "loss"},
     "02_matrix": {"matrix_graph": "loss_ag"},
-    "03_activation": {"activation_graph": "L"},
+    "03_1_sigmoid_neuron": {"activation_graph": "loss"},
 }
 
 _runs = {}
@@ -80,7 +80,7 @@ def activation_example():
 EXAMPLES = {
     "01_single_value": single_value_example,
     "02_matrix": matrix_example,
-    "03_activation": activation_example,
+    "03_1_sigmoid_neuron": activation_example,
 }
 
 
@@ -191,7 +191,7 @@ FIGURE_DATA = {
         # the first and the last positions' target: start and minimum
         "matrix_gradient_descent": lambda ns: _values(ns["path"][0], ns["w_star"]),
     },
-    "03_activation": {
+    "03_1_sigmoid_neuron": {
         # the grid's ends, the sigmoid's range, the slope's peak and where it is, the two s
         "fig-ch3-sigmoid": lambda ns: [
             *_values(ns["s_plot"][[0, -1]], ns["sigmoid"](ns["s_plot"][[0, -1]])),
@@ -205,6 +205,8 @@ FIGURE_DATA = {
             *_values(ns["y_train"].min(), ns["y_train"].max()),
             ns["n_steps"],
         ],
+    },
+    "03_2_layer_by_layer": {
         # the layers' numbers, as their boxes are labelled ("linear 1", "linear 2")
         "fig-ch3-gradient-flow": lambda ns: [
             float(number)
@@ -220,6 +222,13 @@ FIGURE_DATA = {
             ns["n_steps_net"],
             *_values(ns["losses_net_hand"][0], ns["losses_net_hand"][-1]),
             *_values(ns["losses_neuron"][0], ns["losses_neuron"][-1]),
+        ],
+        # the layers' numbers (first and last), every norm drawn, and their range
+        "fig-ch3-gradient-norms": lambda ns: [
+            1.0,
+            float(ns["depth"]),
+            *ns["norms_sigmoid"],
+            *ns["norms_relu"],
         ],
     },
 }

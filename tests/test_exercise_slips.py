@@ -226,9 +226,13 @@ OTHER_RIGHT_ANSWERS = {
         x,
         (2 * (torch.tanh(x @ w1 + b1) @ w2 + b2 - y) @ w2.T) / torch.cosh(x @ w1 + b1) ** 2,
     ),
-    "relu_b": lambda x, w, b, y: (
-        torch.where(x @ w + b > 0, 2 * (x @ w + b - y), 0.0).sum().reshape(1, 1)
+    "bce_mean_s": lambda logits, y: (
+        (torch.special.expit(logits) - y) / (logits.shape[0] * logits.shape[1])
     ),
+    "relu_layer_x": lambda x, w, b, y: torch.einsum(
+        "nk,dk->nd", torch.where(x @ w + b > 0, 2 * (x @ w + b - y), 0.0), w
+    ),
+    "three_layers_w1": lambda x, w1, w2, w3, y: _three_layers_w1(x, w1, w2, w3, y),
     # Page 3.3: through the log and the softmax's full Jacobian, or with F.one_hot.
     "soft_targets_z": lambda z, t: torch.einsum(
         "nq,nqc->nc",
@@ -252,6 +256,17 @@ OTHER_RIGHT_ANSWERS = {
         / len(x)
     ),
 }
+
+
+def _three_layers_w1(x, w1, w2, w3, y):
+    """Page 3.2's exercise 3 with expit and einsum, each slope as h (1 - h)."""
+    h1 = torch.special.expit(x @ w1)
+    h2 = torch.special.expit(h1 @ w2)
+    y_hat = torch.special.expit(h2 @ w3)
+    g3 = 2 * (y_hat - y) * y_hat * (1 - y_hat)
+    g2 = torch.einsum("nk,jk->nj", g3, w3) * h2 * (1 - h2)
+    g1 = torch.einsum("nj,ij->ni", g2, w2) * h1 * (1 - h1)
+    return torch.einsum("nd,ni->di", x, g1)
 
 
 @pytest.mark.parametrize("chapter, exercise, solution", EXERCISES, ids=IDS)

@@ -7,7 +7,7 @@ import pytest
 import torch
 from matplotlib import pyplot as plt
 
-from figures import fit_and_loss_figure, gradient_flow_figure
+from figures import fit_and_loss_figure, gradient_flow_figure, gradient_norms_figure
 
 matplotlib.use("Agg")
 
@@ -236,7 +236,7 @@ def test_fit_and_loss_layout_and_styles():
     assert ax_loss.get_title() == "the loss, step by step"
     assert ax_fit.title.get_fontsize() == ax_loss.title.get_fontsize() == 10
     fit_legend, loss_legend = ax_fit.get_legend(), ax_loss.get_legend()
-    assert fit_legend.texts[0].get_fontsize() == 7 and loss_legend.texts[0].get_fontsize() == 8
+    assert fit_legend.texts[0].get_fontsize() == 8 and loss_legend.texts[0].get_fontsize() == 8
     assert fit_legend._loc == 2, "upper left"
     assert [t.get_text() for t in fit_legend.texts] == ["data", "network", "neuron"]
     for ax in (ax_fit, ax_loss):
@@ -281,3 +281,27 @@ def test_fit_and_loss_errors_say_what_differs():
         with pytest.raises(ValueError, match=re.escape(f"fit_and_loss_figure: {name} must hold")):
             fit_and_loss_figure(**arguments)
     assert error.value.__cause__ is None and error.value.__suppress_context__
+
+
+def test_gradient_norms_draws_each_stack_by_layer_on_a_log_axis():
+    fig = gradient_norms_figure({"sigmoid": [1e-3, 1e-2, 1.0], "relu": torch.tensor([5.0, 4.0])})
+    (ax,) = fig.axes
+    assert ax.get_yscale() == "log"
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    assert list(lines["sigmoid"].get_xdata()) == [1, 2, 3]
+    assert list(lines["sigmoid"].get_ydata()) == [1e-3, 1e-2, 1.0]
+    assert list(lines["relu"].get_ydata()) == [5.0, 4.0]
+
+
+@pytest.mark.parametrize(
+    "norms, message",
+    [
+        ({}, "non-empty dict"),
+        ({"a": [1.0, 0.0]}, "positive numbers"),
+        ({"a": []}, "positive numbers"),
+        ({"a": ["x"]}, "must hold numbers"),
+    ],
+)
+def test_gradient_norms_explains_bad_input(norms, message):
+    with pytest.raises(ValueError, match=message):
+        gradient_norms_figure(norms)

@@ -20,10 +20,10 @@ D_MSE_MUTANTS = {
     "factor 2 dropped in d_mse": [("return -2 * (y - y_hat)", "return -(y - y_hat)")],
 }
 
-# Chapter 3's mutant that only shows when N, D, H and K differ (see below).
-SIZE_MUTANT = "bias gradient: mean times the wrong size (hidden when N = K = H)"
+# Page 3.2's mutant that only shows when N, D, J and K differ (see below).
+SIZE_MUTANT = "bias gradient: mean times the wrong size (hidden when N = K = J)"
 
-# Chapter 3's mutants that give the worked example's numbers (D = K = 1): each step is checked
+# Page 3.1's mutants that give its neuron's numbers (D = K = 1): each step is checked
 # again on a random neuron with N = 5, D = 3, K = 2, and only that check stops them.
 RANDOM_NEURON_MUTANTS = [
     "dL/dW: transpose swapped (the same when D = K = 1)",
@@ -111,7 +111,7 @@ MUTANTS = {
             ("w_step[0, :2] - lr * dL_dw_step", "w_step[0, :2] + lr * dL_dw_step")
         ],
     },
-    "03_activation": {
+    "03_1_sigmoid_neuron": {
         **D_MSE_MUTANTS,
         "sigma' replaced by sigma": [
             ("return sigmoid(s) * (1 - sigmoid(s))", "return sigmoid(s)")
@@ -119,7 +119,7 @@ MUTANTS = {
         "bias gradient not summed over the batch": [
             ("dL_db = dL_ds.sum(dim=0, keepdim=True)", "dL_db = dL_ds")
         ],
-        # D = K = 1 in the worked example: only the random neuron's steps (D = 3, K = 2)
+        # D = K = 1 in the page's neuron: only the random neuron's steps (D = 3, K = 2)
         # tell these apart; see test_the_random_neurons_steps_alone_stop_these_mutants.
         RANDOM_NEURON_MUTANTS[0]: [
             ("dL_dw = x.T @ dL_ds", "dL_dw = dL_ds.T @ x"),
@@ -147,35 +147,116 @@ MUTANTS = {
         ],
         RANDOM_NEURON_MUTANTS[3]: [
             (
-                "dL_dyhat = d_mse(y, y_hat.detach())",
-                "dL_dyhat = d_mse(y, y_hat.detach()).sum(dim=1, keepdim=True)",
+                "dL_dyhat = d_squared_error(y, y_hat.detach())",
+                "dL_dyhat = d_squared_error(y, y_hat.detach()).sum(dim=1, keepdim=True)",
             ),
             (
-                "dL_dyhat_r = d_mse(y_r, sigmoid(s_r))",
-                "dL_dyhat_r = d_mse(y_r, sigmoid(s_r)).sum(dim=1, keepdim=True)",
+                "dL_dyhat_r = d_squared_error(y_r, sigmoid(s_r))",
+                "dL_dyhat_r = d_squared_error(y_r, sigmoid(s_r)).sum(dim=1, keepdim=True)",
             ),
         ],
-        # The network sections: the gradient to the layer below and two layers.
+        # What the table of the two samples reads: the slope column and the shrink factor.
+        "sigma' column read at y hat instead of s": [
+            ("sigma_prime = d_sigmoid(s.detach())", "sigma_prime = d_sigmoid(y_hat.detach())")
+        ],
+        "shrink factor upside down": [("shrink = dL_dyhat / dL_ds", "shrink = dL_ds / dL_dyhat")],
+        # A one-sided assert (> 0.25) let this through: sigma' never gets near 1.5 either.
+        "best error over sigma' instead of sigma": [
+            (
+                "best_error = squared_error(y_far, sigmoid(s_wide)).min()",
+                "best_error = squared_error(y_far, d_sigmoid(s_wide)).min()",
+            )
+        ],
+        # The sliders start where no two values are equal (b = 1, y = 0.5).
+        "readout with b and y swapped": [("for v in (w, b, x, y))", "for v in (w, y, x, b))")],
+        # Binary cross-entropy on the logit.
+        "the squared error's sigma' kept in the BCE gradient": [
+            (
+                "dL_ds_bce = sigmoid(logits) - y_bce",
+                "dL_ds_bce = (sigmoid(logits) - y_bce) * d_sigmoid(logits)",
+            ),
+            (
+                "dL_ds_bce_r = sigmoid(logits_r) - targets_r",
+                "dL_ds_bce_r = (sigmoid(logits_r) - targets_r) * d_sigmoid(logits_r)",
+            ),
+            (
+                "return (sigmoid(logits) - y) / logits.numel()",
+                "return (sigmoid(logits) - y) * d_sigmoid(logits) / logits.numel()",
+            ),
+        ],
+        "BCE gradient with the sign flipped": [
+            ("dL_ds_bce = sigmoid(logits) - y_bce", "dL_ds_bce = y_bce - sigmoid(logits)"),
+            (
+                "dL_ds_bce_r = sigmoid(logits_r) - targets_r",
+                "dL_ds_bce_r = targets_r - sigmoid(logits_r)",
+            ),
+        ],
+        "d_binary_cross_entropy: the numerator's sign flipped": [
+            (
+                "return (y_hat - y) / (y_hat * (1 - y_hat))",
+                "return (y - y_hat) / (y_hat * (1 - y_hat))",
+            )
+        ],
+        # The kink case of the ReLU exercise sits on s = 0.
+        "ReLU's mask with >=": [("(s > 0)", "(s >= 0)")],
+    },
+    "03_2_layer_by_layer": {
+        **D_MSE_MUTANTS,
+        "sigma' replaced by sigma": [
+            ("return sigmoid(s) * (1 - sigmoid(s))", "return sigmoid(s)")
+        ],
+        # The gradient to the layer below and the two layers.
         "dL/dS1: sigma' dropped": [
             ("dL_ds1 = dL_dh * d_sigmoid(s1.detach())", "dL_ds1 = dL_dh"),
             ("dL_ds1 = dL_dh * d_sigmoid(s1)", "dL_ds1 = dL_dh"),
         ],
         # W multiplied from the left, shapes made to fit: W dL/dS^T, the transpose of dL/dX.
         "dL/dX: W on the wrong side of dL/dS": [("return dL_dz @ w.T", "return w @ dL_dz.T")],
+        # The sum over the outputs q kept to its first term: right when K = 1 only.
+        "dL/dX: only the first output's path": [
+            ("return dL_dz @ w.T", "return dL_dz[:, :1] @ w.T[:1]")
+        ],
         "dL/db1 not summed over the batch": [("dL_db1 = d_bias(dL_ds1)", "dL_db1 = dL_ds1")],
         "dL/dH through W2 instead of W2^T": [
             ("dL_dh = d_matmul_x(w2.detach(), dL_dyhat)", "dL_dh = dL_dyhat @ w2.detach()"),
             ("dL_dh = d_matmul_x(w2, dL_dyhat)", "dL_dh = dL_dyhat @ w2"),
         ],
         # Only shows when sizes differ: a batch mean scaled back up by the number of
-        # columns instead of the number of rows equals the sum when N = K (and N = H),
-        # as in the worked example (N = D = H = K = 2). The random shapes kill it.
+        # columns instead of the number of rows equals the sum when N = K (and N = J),
+        # as in the page's network (N = D = J = K = 2). The random shapes kill it.
         SIZE_MUTANT: [
             (
                 "return dL_dz.sum(dim=0, keepdim=True)",
                 "return dL_dz.mean(dim=0, keepdim=True) * dL_dz.shape[1]",
             )
         ],
+        # Gradients through depth: the stack's backward pass (square weights, so a missing
+        # transpose still fits) and the 1/4 bound.
+        "depth: sigma' taken at the layer's output H, not at S": [
+            (
+                "dL_ds = dL_dh * d_activation(pre_activations[layer])",
+                "dL_ds = dL_dh * d_activation(outputs[layer + 1])",
+            )
+        ],
+        "depth: down through W instead of W^T": [
+            ("dL_dh = d_matmul_x(weights[layer], dL_ds)", "dL_dh = dL_ds @ weights[layer]")
+        ],
+        "depth: dL/dW from the layer's output instead of its input": [
+            (
+                'grads["w"].insert(0, d_matmul_w(outputs[layer], dL_ds))',
+                'grads["w"].insert(0, d_matmul_w(outputs[layer + 1], dL_ds))',
+            )
+        ],
+        "depth: the 1/4 bound read off sigma instead of sigma'": [
+            (
+                "slope_max = d_sigmoid(pre_activations[layer]).max()",
+                "slope_max = sigmoid(pre_activations[layer]).max()",
+            )
+        ],
+        # The kink case of exercise 1 (the ReLU layer's dL/dX) sits on s = 0.
+        "ReLU's mask with >=": [("(s > 0)", "(s >= 0)")],
+        # Exercises 2 and 4 (the tanh hidden layer, the tanh layer as a Function).
+        "tanh' written as 1 - tanh": [("(1 - h**2)", "(1 - h)")],
     },
     "03_3_softmax_classifier": {
         "softmax's Jacobian without -pp^T": [
@@ -259,15 +340,15 @@ def test_chapter_1s_random_values_stop_what_its_example_hides(mutant):
 
 
 def test_the_size_mutant_passes_the_worked_example_and_fails_on_random_shapes():
-    """Chapter 3's worked network has N = D = H = K = 2: the mutant must get through every
+    """Page 3.2's network has N = D = J = K = 2: the mutant must get through every
     cell up to the random shapes (all sizes different) and be stopped there."""
-    chapter, mutant = "03_activation", SIZE_MUTANT
+    chapter, mutant = "03_2_layer_by_layer", SIZE_MUTANT
     cells = mutate(chapter_cells(chapter), MUTANTS[chapter][mutant])
     outcome = run_cells(cells, chapter)
     assert outcome is not None, f"{chapter} still passes with the mutant {mutant!r}"
     error, number = outcome
     assert isinstance(error, AssertionError), f"stopped in cell {number} with {error!r}"
-    assert cells[number - 1].startswith("for n, d, n_hidden, k in"), (
+    assert cells[number - 1].startswith("for n, d, j, k in"), (
         f"the mutant was stopped in cell {number}, not by the random shapes:\n{cells[number - 1]}"
     )
 
@@ -276,7 +357,7 @@ def test_the_size_mutant_passes_the_worked_example_and_fails_on_random_shapes():
 def test_the_random_neurons_steps_alone_stop_these_mutants(mutant):
     """Each gets through every cell on the worked example (D = K = 1) and is stopped by a
     step's check on the random neuron (names ending in _r, compared with auto_r)."""
-    chapter = "03_activation"
+    chapter = "03_1_sigmoid_neuron"
     cells = mutate(chapter_cells(chapter), MUTANTS[chapter][mutant])
     outcome = run_cells(cells, chapter)
     assert outcome is not None, f"{chapter} still passes with the mutant {mutant!r}"

@@ -19,6 +19,26 @@ NOTEBOOKS = sorted((ROOT / "chapters").glob("*.ipynb")) + [ROOT / "rules.ipynb"]
 
 # notebook stem -> the source of its `parameters` cell with other values.
 VARIANTS = {
+    # N = 3 samples, D = 2 inputs; one neuron (K = 1); a target outside (0, 1) as on the page.
+    "03_1_sigmoid_neuron": """
+w = [[0.8], [-1.3]]
+b = [[0.4]]
+x = [[1.5, -0.7], [-2.2, 0.3], [0.6, 2.4]]
+y = [[0.9], [1.2], [0.25]]
+""",
+    # N = 4, D = 3, J = 5, K = 2.
+    "03_2_layer_by_layer": """
+x = [[-0.15, 0.79, 0.95], [-1.11, 1.69, -0.89], [-0.36, 1.23, 0.14], [-1.61, 0.32, 0.13]]
+y = [[0.16, 0.24], [1.4, 1.35], [2.44, 0.2], [2.45, 2.03]]
+w1 = [
+    [1.78, -0.92, -0.46, -0.72, 1.28],
+    [-0.99, 1.81, -0.6, 1.61, 1.93],
+    [-0.42, -0.07, -0.98, -1.25, -0.19],
+]
+b1 = [[0.28, 0.21, 0.37, -0.05, -0.94]]
+w2 = [[-1.89, 1.01], [-0.69, 0.91], [0.11, 0.61], [0.33, -0.88], [-1.68, -0.74]]
+b2 = [[0.96, 0.17]]
+""",
     "01_single_value": (
         "w_value = -1.5  # the weight w\n"
         "x_value = 0.75  # the input x\n"
