@@ -100,7 +100,7 @@ def decision_regions_figure(panels, x, labels, resolution=200, dpi=80):
         ax.set_aspect("equal")
         ax.set_xlim(low, high)
         ax.set_ylim(low, high)
-    _as_list(axes)[0].legend(loc="lower left", fontsize=7, framealpha=0.9)
+    _as_list(axes)[0].legend(loc="lower left", fontsize=8, framealpha=0.9)
     fig.tight_layout()
     return fig
 

@@ -56,6 +56,14 @@ CHAPTERS = [page for page in TOC_PAGES if page.startswith("chapters/")]
 NOTEBOOK_PAGES = [
     page for page in TOC_PAGES if (SOURCE_DIR / page).with_suffix(".ipynb").is_file()
 ]
+# The chapter pages made from notebooks (chapter 3's overview page is Markdown), and those
+# of them that show an animation.
+NOTEBOOK_CHAPTERS = [page for page in CHAPTERS if page in NOTEBOOK_PAGES]
+ANIMATED = [
+    page
+    for page in NOTEBOOK_CHAPTERS
+    if "animation_html(" in (SOURCE_DIR / page).with_suffix(".ipynb").read_text(encoding="utf-8")
+]
 
 
 def load(visit, path):
@@ -287,7 +295,7 @@ def test_no_picture_in_the_first_screen_waits_for_a_scroll(visit, path, screen):
     visit.assert_clean()
 
 
-@pytest.mark.parametrize("path", page_params(CHAPTERS))
+@pytest.mark.parametrize("path", page_params(NOTEBOOK_CHAPTERS))
 def test_a_lazy_picture_arrives_when_scrolled_to(visit, path):
     visit.goto(path)
     pictures = visit.page.locator('.cell_output img[loading="lazy"][src$=".png"]')
@@ -447,7 +455,7 @@ SHOWN_SCALES = """() => [...document.querySelectorAll('.cell_output img, .animat
                 shown: i.getBoundingClientRect().width}))"""
 
 
-@pytest.mark.parametrize("path", page_params(CHAPTERS))
+@pytest.mark.parametrize("path", page_params(NOTEBOOK_CHAPTERS))
 def test_every_figure_is_shown_at_seventy_percent_of_its_drawn_size_on_a_laptop(visit, path):
     """At 1280 px no figure is scaled below 70% of the size it was drawn at (its width
     attribute, in CSS pixels), so its text, drawn at 8 pt or more, stays readable."""
@@ -513,7 +521,7 @@ def _wait_for_new_frame(visit, frame, before):
     )
 
 
-@on_pages(CHAPTERS)
+@on_pages(ANIMATED)
 def test_animation_next_frame_changes_the_picture(shown):
     visit, path = shown, shown.path
     for player, frame in _players(visit):
@@ -526,7 +534,7 @@ def test_animation_next_frame_changes_the_picture(shown):
     visit.assert_clean()
 
 
-@pytest.mark.parametrize("path", page_params(CHAPTERS))
+@pytest.mark.parametrize("path", page_params(ANIMATED))
 def test_the_animation_player_fits_a_small_phone_and_answers_a_tap(phone, path):
     """At 360 px the player fits the width it is given: its frame scaled in its ratio, its
     slider inside, every button at least 24 × 24 px, and a tap on "Next frame" works."""
@@ -554,7 +562,7 @@ def test_the_animation_player_fits_a_small_phone_and_answers_a_tap(phone, path):
     phone.assert_clean()
 
 
-@on_pages(CHAPTERS)
+@on_pages(ANIMATED)
 def test_animation_play_advances_frames(shown):
     visit = shown
     for player, frame in _players(visit):
@@ -600,7 +608,7 @@ _MISSING_GLYPHS = """(buttons) => {
 }"""
 
 
-@on_pages(CHAPTERS)
+@on_pages(ANIMATED)
 def test_animation_buttons_show_their_icons(shown):
     path = shown.path
     for player, _ in _players(shown):
@@ -626,7 +634,7 @@ IN_VIEW = """(needle) => {
   }"""
 
 
-@on_pages(CHAPTERS)
+@on_pages(NOTEBOOK_CHAPTERS)
 def test_exercises_show_no_answer_until_clicked(shown):
     page, path = shown.page, shown.path
     solutions = page.get_by_text("Show the reference solution")
