@@ -1,4 +1,4 @@
-"""The menu button opens the table of contents on a phone.
+"""The table of contents: its menu button opens it on a phone, and its toggles have names.
 
 pydata-sphinx-theme 0.17 binds the "Toggle primary sidebar" listener to the first
 `.primary-toggle` of the page (`document.querySelector`). Unless `navbar_persistent` is set,
@@ -10,7 +10,24 @@ so with `navbar_persistent` set to nothing the hidden header is not drawn, and t
 button is the only one. Jupyter Book's _config.yml cannot set one theme option without
 replacing all of them, hence this extension. Remove it when a sphinx-book-theme release
 carries the fix (its PR #1000).
+
+A chapter with sections (chapter 3's pages) gets a toggle in the table of contents: a
+<summary> that holds only an icon, which a screen reader announces with no name (axe:
+summary-name, serious). After the build each such toggle is given one.
 """
+
+from built_pages import rewrite_pages
+
+ICON_ONLY = '<summary><span class="toctree-toggle" role="presentation">'
+NAMED = ICON_ONLY.replace("<summary>", '<summary aria-label="Show or hide the sections">')
+
+
+def name_toggles(html):
+    return html.replace(ICON_ONLY, NAMED)
+
+
+def on_build_finished(app, exception):
+    rewrite_pages(app, exception, lambda html, page: name_toggles(html))
 
 
 def on_config_inited(app, config):
@@ -19,4 +36,5 @@ def on_config_inited(app, config):
 
 def setup(app):
     app.connect("config-inited", on_config_inited)
+    app.connect("build-finished", on_build_finished)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

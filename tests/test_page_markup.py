@@ -263,3 +263,12 @@ def test_every_page_sets_its_colour_scheme_before_it_is_styled():
         assert 'localStorage.getItem("theme") || "auto"' not in first.group(1), page
         assert 'matchMedia("(prefers-color-scheme: dark)")' in first.group(1), page
         assert head.index("data-cfasync") < head.index('rel="stylesheet"'), page
+
+
+def test_the_table_of_contents_toggles_get_a_name():
+    from sidebar_toggle import name_toggles
+
+    toggle = '<summary><span class="toctree-toggle" role="presentation"><i></i></span></summary>'
+    named = name_toggles(f"<ul><li>{toggle}</li></ul>")
+    assert '<summary aria-label="Show or hide the sections"><span class="toctree-toggle"' in named
+    assert name_toggles("<summary>Show code</summary>") == "<summary>Show code</summary>"
