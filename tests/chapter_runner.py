@@ -18,9 +18,10 @@ from matplotlib import pyplot as plt
 CHAPTERS = Path(__file__).resolve().parent.parent / "chapters"
 
 
-def chapter_cells(chapter):
-    """The sources of the code cells of chapters/<chapter>.ipynb, in order."""
-    notebook = json.loads((CHAPTERS / f"{chapter}.ipynb").read_text())
+def chapter_cells(chapter, folder=CHAPTERS):
+    """The sources of the code cells of <folder>/<chapter>.ipynb (chapters/ by default), in
+    order."""
+    notebook = json.loads((folder / f"{chapter}.ipynb").read_text())
     return ["".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "code"]
 
 

@@ -6,14 +6,13 @@ text in them is measured. tests/test_browser.py checks that no figure is shown b
 the size it was drawn at.
 """
 
-import json
 from pathlib import Path
 
 import matplotlib.figure
 import pytest
 from matplotlib.text import Text
 
-from chapter_runner import run_cells
+from chapter_runner import chapter_cells, run_cells
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "chapters").glob("*.ipynb")) + [ROOT / "rules.ipynb"]
@@ -30,8 +29,7 @@ def test_every_figure_draws_its_text_at_8_pt_or_more(path, monkeypatch):
         figures.append(self)
 
     monkeypatch.setattr(matplotlib.figure.Figure, "__init__", recording)
-    notebook = json.loads(path.read_text())
-    cells = ["".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "code"]
+    cells = chapter_cells(path.stem, path.parent)
     outcome = run_cells(cells, path.stem, folder=path.parent)
     assert outcome is None, f"{path.name} stopped at code cell {outcome[1]}: {outcome[0]!r}"
     small = sorted(
