@@ -11,7 +11,7 @@ from pathlib import Path
 def rewrite_pages(app, exception, rewrite):
     """Apply ``rewrite(html, page)`` to every page of a finished HTML build.
 
-    ``page`` is the page's path in the site ("chapters/01_single_value.html"); a page
+    ``page`` is the page's path in the site ("chapters/01_1_chain_rule.html"); a page
     is written back only when ``rewrite`` changed it.
     """
     if exception is not None or app.builder.format != "html":

@@ -24,7 +24,7 @@ REDIRECT = re.compile(r'<meta\s+http-equiv="refresh"', re.IGNORECASE)
 
 
 def site_pages(html_dir, redirects=False):
-    """Every HTML page of a build, as its path in the site ("chapters/01_single_value.html"):
+    """Every HTML page of a build, as its path in the site ("chapters/01_1_chain_rule.html"):
     not the theme's assets, not the sources; the redirect stubs (index.html) only when
     ``redirects`` is true. Nothing when the build is missing."""
     if not html_dir.is_dir():

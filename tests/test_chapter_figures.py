@@ -24,8 +24,8 @@ from test_graphs import walk  # autograd's record, walked without graphs.py
 
 # chapter -> {variable holding a displayed graph: variable holding the loss it is drawn from}
 GRAPHS = {
-    "01_single_value": {"forward_graph": "loss", "backward_graph": "loss"},
-    "02_matrix": {"matrix_graph": "loss_ag"},
+    "01_1_chain_rule": {"forward_graph": "loss", "backward_graph": "loss"},
+    "02_1_matrix_product": {"matrix_graph": "loss_ag"},
     "03_1_sigmoid_neuron": {"activation_graph": "loss"},
 }
 
@@ -78,8 +78,8 @@ def activation_example():
 
 
 EXAMPLES = {
-    "01_single_value": single_value_example,
-    "02_matrix": matrix_example,
+    "01_1_chain_rule": single_value_example,
+    "02_1_matrix_product": matrix_example,
     "03_1_sigmoid_neuron": activation_example,
 }
 
@@ -167,7 +167,7 @@ def _argmin(ns):
 
 # chapter -> {figure: data the alt text may quote, from the chapter's namespace}
 FIGURE_DATA = {
-    "01_single_value": {
+    "01_1_chain_rule": {
         # the curve's minimum, the point w_0 = 3 with its loss and slope
         "fig-single-value-tangent": lambda ns: [
             _argmin(ns),
@@ -181,7 +181,7 @@ FIGURE_DATA = {
             *_values(ns["d_loss_of"](torch.tensor([_argmin(ns)]), ns["x"], ns["y"])),
         ],
     },
-    "02_matrix": {
+    "02_1_matrix_product": {
         # the labels drawn, the minimum and its loss, the starting weights and their loss
         "fig-matrix-loss-surface": lambda ns: [
             *[float(text.get_text()) for text in ns["contours"].labelTexts],
@@ -266,8 +266,8 @@ def test_every_number_an_alt_text_quotes_is_in_the_figures_data(chapter, figure)
 
 
 def test_the_contour_alt_text_names_the_labels_drawn():
-    namespace, _ = run_chapter("02_matrix")
-    alt = alt_texts("02_matrix")["fig-matrix-loss-surface"]
+    namespace, _ = run_chapter("02_1_matrix_product")
+    alt = alt_texts("02_1_matrix_product")["fig-matrix-loss-surface"]
     low, high = re.search(r"labelled from ([\d.]+) to ([\d.]+)", alt).groups()
     labels = [float(text.get_text()) for text in namespace["contours"].labelTexts]
     assert (float(low), float(high)) == (min(labels), max(labels)), labels

@@ -34,7 +34,7 @@ RANDOM_NEURON_MUTANTS = [
 
 # chapter -> {mutant: [(correct text, wrong text), ...]}
 MUTANTS = {
-    "01_single_value": {
+    "01_1_chain_rule": {
         **D_MSE_MUTANTS,
         "squared error: the square replaced by an absolute value": [
             ("return (y - y_hat) ** 2", "return (y - y_hat).abs()")
@@ -79,7 +79,7 @@ MUTANTS = {
             ("return d_sum_loss(w, x, y) / x.numel()", "return d_sum_loss(w, x, y)")
         ],
     },
-    "02_matrix": {
+    "02_1_matrix_product": {
         **D_MSE_MUTANTS,
         "dL/dW: transpose swapped": [("return x.T @ dL_dz", "return dL_dz.T @ x")],
         "dL/dX: transpose on the wrong factor": [("return dL_dz @ w.T", "return dL_dz.T @ w.T")],
@@ -328,7 +328,7 @@ HIDDEN_BY_THE_SINGLE_VALUE_EXAMPLE = [
 
 @pytest.mark.parametrize("mutant", HIDDEN_BY_THE_SINGLE_VALUE_EXAMPLE)
 def test_chapter_1s_random_values_stop_what_its_example_hides(mutant):
-    chapter = "01_single_value"
+    chapter = "01_1_chain_rule"
     cells = mutate(chapter_cells(chapter), MUTANTS[chapter][mutant])
     outcome = run_cells(cells, chapter)
     assert outcome is not None, f"{chapter} still passes with the mutant {mutant!r}"
