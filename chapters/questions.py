@@ -8,12 +8,20 @@ the book, a small HTML form checked by one script the book adds to the page
 the same rules. The HTML is the same on every run: ids come from the question's id,
 numbers are written to 12 significant digits.
 
-Rules for a number: the page says how precise it must be (``decimals``); a value
-within half a unit of the last decimal of the right answer is right; "16", "16.0",
-"+16", "1.6e1" and "−16" (a Unicode minus) are read as numbers. Slip values that
-coincide with the right answer or with each other at that precision (their accepted
-ranges overlap) are dropped when the question is made, and so are slips whose value
-is not finite: the feedback never names a slip that does not explain the typed value.
+Rules for a number: the page says how precise it must be (``decimals``: by default a
+whole number when the answer is one, else 2 decimal places); a value within half a unit
+of the last decimal of the right answer is right; "16", "16.0", "+16", "1.6e1", "−16" (a
+Unicode minus) and "1/4" (a fraction of two such numbers) are read as numbers. Slips
+whose values coincide with each other at that precision (their accepted ranges overlap)
+are named together, since a typed number cannot tell them apart; slips whose value is
+not finite are dropped. A slip that coincides with the right answer is refused: the
+question then shows, instead of its form, one sentence saying which mistake would pass
+for the answer with these values (a learner who changed the page's inputs may meet it;
+the pages as published never show it, which tests/test_questions.py checks).
+
+Options of a choice are shown in an order shuffled by the question's id: the same on
+every run, and not the order they were written in (so the right one is not always
+first). ``check`` and the form take the position of an option as shown.
 
 Why not ``jupyterquiz``: it loads MathJax from a CDN, gives its containers random ids
 (so nbval's stored outputs and the page change on every run), offers fixed answer
@@ -26,6 +34,7 @@ the question alone, and JupyterLab the code that computes its values.
 Importing it has no side effects; ipywidgets is imported when a question is shown.
 """
 
+import hashlib
 import html as html_escape
 import json
 import math
@@ -41,13 +50,22 @@ TITLE = "Check yourself"
 CHECK = "Check"
 CORRECT = "Correct."
 NOT_QUITE = "Not quite."
-NOT_A_NUMBER = "Type a number, such as 2.5, −0.5 or 1e-3 (with a point for decimals)."
+NOT_A_NUMBER = "Type a number, such as 2.5, −0.5, 1/4 or 1e-3 (with a point for decimals)."
 NO_CHOICE = "Pick one of the options first."
 VERDICTS = ("correct", "slip", "advice", "invalid")  # what Question.check can find
 # A typed number: optional sign (ASCII or a Unicode minus), digits with at most one
 # point, an optional exponent. The script uses the same pattern.
 MINUSES = "\u2212\u2012\u2013\ufe63\uff0d"
 NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+# A fraction: two such numbers around a slash, with spaces allowed beside it.
+FRACTION = re.compile(r"\s*/\s*")
+# Said in place of the form when a slip would pass for the answer with these values.
+REFUSED = (
+    "With the values this page now holds, this question cannot tell a mistake from the "
+    "answer ({slips} gives the same number). Put the page's own values back in its "
+    "parameters cell to try it."
+)
+OR = " Or: "  # between the messages of slips that give the same number
 
 # Which questions this kernel has made: id -> (prompt, where it was made). Running the
 # same cell again remakes its question; another cell may not take its id.
@@ -85,10 +103,15 @@ def parse_number(text):
     text = text.strip()
     for minus in MINUSES:
         text = text.replace(minus, "-")
-    if not NUMBER.fullmatch(text):
+    parts = FRACTION.split(text)
+    if len(parts) > 2 or not all(NUMBER.fullmatch(part) for part in parts):
         return None
-    number = float(text)
-    return number if math.isfinite(number) else None
+    numbers = [float(part) for part in parts]
+    if len(numbers) == 2:
+        if numbers[1] == 0:
+            return None
+        numbers = [numbers[0] / numbers[1]]
+    return numbers[0] if math.isfinite(numbers[0]) else None
 
 
 def precision_words(decimals):
@@ -104,6 +127,7 @@ class Question:
         self.id, self.kind, self.prompt = id, kind, prompt
         self.answer, self.slips, self.advice = answer, slips, advice
         self.decimals, self.options = decimals, list(options)
+        self.refused = None  # the sentence shown instead of the form, when refused
 
     @property
     def tolerance(self):
@@ -141,6 +165,13 @@ class Question:
     def html(self):
         e = html_escape.escape
         name = f"question-{self.id}"
+        if self.refused:
+            return (
+                f'<div class="question question-refused" id="{name}">'
+                f'<p class="question-title">{TITLE}</p>'
+                f'<p class="question-prompt">{e(self.prompt)}</p>'
+                f"<p>{e(self.refused)}</p></div>"
+            )
         data = {
             "kind": self.kind,
             "answer": _g(self.answer) if self.kind == "number" else str(self.answer),
@@ -187,6 +218,11 @@ class Question:
     def widget(self):
         import ipywidgets
 
+        if self.refused:
+            return ipywidgets.HTML(
+                f"<b>{TITLE}</b><br>{html_escape.escape(self.prompt)}<br>"
+                f"{html_escape.escape(self.refused)}"
+            )
         feedback = ipywidgets.HTML("")
         button = ipywidgets.Button(description=CHECK)
         if self.kind == "number":
@@ -240,34 +276,32 @@ def _checked_id(id):
     return id
 
 
-def _apart(values, tolerance):
-    """Indices of the values whose accepted ranges (± tolerance) overlap no other's."""
-    kept = []
-    for i, value in enumerate(values):
-        others = values[:i] + values[i + 1 :]
-        if all(abs(value - other) > 2 * tolerance * (1 + 1e-6) for other in others):
-            kept.append(i)
-    return kept
+def _whole(number):
+    return abs(number - round(number)) <= 1e-9 * max(1.0, abs(number))
 
 
-def ask(id, prompt, answer, slips=None, advice=None, decimals=2):
-    """A question whose answer is a number, right to ``decimals`` decimal places.
+def ask(id, prompt, answer, slips=None, advice=None, decimals=None):
+    """A question whose answer is a number, right to ``decimals`` decimal places (by
+    default a whole number when ``answer`` is one, else 2).
 
     ``slips`` maps the message that names a slip to the value that slip gives;
-    ``advice`` is the one sentence shown for any other number. Slips whose value is
-    not finite, or coincides with the answer or another slip at this precision, are
-    dropped.
+    ``advice`` is the one sentence shown for any other number. Slips whose value is not
+    finite are dropped; slips that coincide with each other at this precision are named
+    together; a slip that coincides with the answer refuses the question (see the
+    module's docstring).
     """
     id = _checked_id(id)
     prompt = _text(prompt, "prompt")
     advice = _text(advice, "advice")
+    answer = _float(answer, "answer")
+    if not math.isfinite(answer):
+        raise ValueError(f"answer must be a finite number, got {answer}")
+    if decimals is None:
+        decimals = 0 if _whole(answer) else 2
     if isinstance(decimals, bool) or not isinstance(decimals, int):
         raise TypeError(f"decimals must be a whole number, got {decimals!r}")
     if not 0 <= decimals <= MAX_DECIMALS:
         raise ValueError(f"decimals must be from 0 to {MAX_DECIMALS}, got {decimals}")
-    answer = _float(answer, "answer")
-    if not math.isfinite(answer):
-        raise ValueError(f"answer must be a finite number, got {answer}")
     if slips is None:
         slips = {}
     if not isinstance(slips, dict):
@@ -278,17 +312,35 @@ def ask(id, prompt, answer, slips=None, advice=None, decimals=2):
     ]
     named = [(value, message) for value, message in named if math.isfinite(value)]
     question = Question(id, "number", prompt, answer, [], advice, decimals=decimals)
-    values = [answer] + [value for value, _ in named]
-    kept = _apart(values, question.tolerance)
-    question.slips = [named[i - 1] for i in kept if i > 0]
+    apart = 2 * question.tolerance * (1 + 1e-6)  # accepted ranges that do not overlap
+    passing = [message for value, message in named if abs(value - answer) <= apart]
+    groups = []  # [value, [messages]]: slips a typed number cannot tell apart, together
+    for value, message in named:
+        if abs(value - answer) <= apart:
+            continue
+        group = next((g for g in groups if abs(g[0] - value) <= apart), None)
+        if group is None:
+            groups.append([value, [message]])
+        else:
+            group[1].append(message)
+    question.slips = [(value, OR.join(messages)) for value, messages in groups]
+    if passing:
+        question.refused = REFUSED.format(slips=" and ".join(f"“{m}”" for m in passing))
     _register(id, prompt)
     return question
 
 
+def _order(id, count):
+    """The options' order as shown: shuffled by the id, the same on every run."""
+    return sorted(range(count), key=lambda i: hashlib.sha256(f"{id}/{i}".encode()).digest())
+
+
 def choose(id, prompt, options, answer, slips=None, advice=None):
-    """A question with options: ``answer`` is the right option's index, ``slips`` maps
-    the index of a wrong option to the message that names its slip, ``advice`` is the
-    sentence shown for any other wrong option. A slip on the right option is dropped."""
+    """A question with options: ``answer`` is the right option's index in ``options``,
+    ``slips`` maps the index of a wrong option to the message that names its slip,
+    ``advice`` is the sentence shown for any other wrong option. A slip on the right
+    option is dropped. The options are shown in the order ``_order`` gives, and the
+    question's answer and slips are kept as positions in that order."""
     id = _checked_id(id)
     prompt = _text(prompt, "prompt")
     advice = _text(advice, "advice")
@@ -314,6 +366,16 @@ def choose(id, prompt, options, answer, slips=None, advice=None):
         key, message = index(key, "a slip's key"), _text(message, "a slip's message")
         if key != answer:  # an answer computed by code may land on a slip's option
             named.append((key, message))
-    question = Question(id, "choice", prompt, answer, sorted(named), advice, options=options)
+    order = _order(id, count)
+    shown = [order.index(index) for index in range(count)]  # index written -> position shown
+    question = Question(
+        id,
+        "choice",
+        prompt,
+        shown[answer],
+        sorted((shown[key], message) for key, message in named),
+        advice,
+        options=[options[index] for index in order],
+    )
     _register(id, prompt)
     return question

@@ -113,29 +113,35 @@ def test_what_is_not_a_number_gets_a_plain_message(typed):
     assert gradient_question().check(typed) == ("invalid", questions.NOT_A_NUMBER)
 
 
-def test_a_slip_equal_to_the_answer_is_dropped():
+def test_a_slip_equal_to_the_answer_refuses_the_question_in_words():
     question = gradient_question(slips={SIGN: torch.tensor([16.0]), HALF: 8.0})
-    assert question.slips == [(8.0, HALF)]
-    assert question.check("16")[0] == "correct"
-    assert SIGN not in question.html()
+    assert question.refused == questions.REFUSED.format(slips=f"“{SIGN}”")
+    page = question.html()
+    assert "<form" not in page and "<input" not in page, "a refused question has no form"
+    assert 'class="question question-refused"' in page
+    assert html.escape(question.refused) in page and html.escape(question.prompt) in page
+    widget = question.widget()
+    assert html.escape(question.refused) in widget.value, "JupyterLab says the same"
 
 
-def test_a_slip_within_the_answers_precision_is_dropped_one_just_outside_kept():
+def test_a_slip_within_the_answers_precision_is_refused_one_just_outside_kept():
     # Two values are told apart when the ranges they accept (± half a unit) do not overlap.
-    assert gradient_question(slips={SIGN: 16.009}).slips == []
+    assert gradient_question(slips={SIGN: 16.009}).refused
     question = gradient_question(slips={HALF: 16.0101})
+    assert question.refused is None
     assert question.slips == [(16.0101, HALF)]
     assert question.check("16.004") == ("correct", "Correct.")
     assert question.check("16.01") == ("slip", f"Not quite. {HALF}")
     assert question.check("16.02") == ("advice", f"Not quite. {ADVICE}")
 
 
-def test_slips_that_coincide_with_each_other_are_both_dropped():
+def test_slips_that_coincide_with_each_other_are_named_together():
     other = "The mean is taken instead of the sum."
     question = gradient_question(slips={SIGN: -16.0, HALF: 8.0, other: 8.001})
-    assert question.slips == [(-16.0, SIGN)]
-    assert question.check("8") == ("advice", f"Not quite. {ADVICE}")
-    assert HALF not in question.html() and other not in question.html()
+    assert question.refused is None
+    assert question.slips == [(-16.0, SIGN), (8.0, f"{HALF}{questions.OR}{other}")]
+    assert question.check("8") == ("slip", f"Not quite. {HALF} Or: {other}")
+    assert question.check("8.001") == question.check("8")
 
 
 def test_a_slip_whose_value_is_not_finite_is_dropped():
@@ -157,13 +163,54 @@ def test_answers_come_as_floats_ints_numpy_scalars_or_one_element_tensors():
 
 def test_a_choice_is_correct_a_slip_or_advice_by_the_option_picked():
     question = transpose_question()
-    assert question.check(0) == ("correct", "Correct.")
-    assert question.check(2) == (
+    shown = question.options.index  # an option's position on the page
+    assert question.check(shown("X")) == ("correct", "Correct.")
+    assert question.check(shown("W")) == (
         "slip",
         "Not quite. W is what the gradient is taken with respect to, not a factor.",
     )
-    assert question.check(1) == ("advice", "Not quite. Match the shapes: ∂L/∂W is D × K.")
+    assert question.check(shown("∂L/∂Z")) == (
+        "advice",
+        "Not quite. Match the shapes: ∂L/∂W is D × K.",
+    )
     assert question.check(None) == ("invalid", questions.NO_CHOICE)
+
+
+def test_a_choices_options_are_shown_in_an_order_of_their_own_the_same_on_every_run():
+    options = ["X", "∂L/∂Z", "W", "Wᵀ", "Xᵀ"]
+    orders = set()
+    for n in range(12):
+        question = transpose_question(id=f"test-order-{n}", options=options, slips={})
+        assert sorted(question.options) == sorted(options)
+        assert question.options[question.answer] == "X"
+        assert transpose_question(id=f"test-order-{n}", options=options, slips={}).options == (
+            question.options
+        ), "the same id gives the same order"
+        orders.add(tuple(question.options))
+    assert len(orders) > 3, "the order depends on the id"
+    answers = {transpose_question(id=f"test-order-{n}", slips={}).answer for n in range(12)}
+    assert answers == {0, 1, 2}, "the right option is not always at one place"
+
+
+@pytest.mark.parametrize(
+    "typed, value",
+    [("1/4", 0.25), (" -1 / 4 ", -0.25), ("−3/4", -0.75), ("1.5/0.5", 3.0), ("2e1/5", 4.0)],
+)
+def test_a_fraction_is_a_number(typed, value):
+    assert questions.parse_number(typed) == value
+    question = ask("test-fraction", "What is 1/4?", answer=value, advice="Recheck.")
+    assert question.check(typed) == ("correct", "Correct.")
+
+
+@pytest.mark.parametrize("typed", ["1/0", "1/2/3", "/4", "1/", "a/2", "1e400/1e300"])
+def test_what_is_not_a_fraction_gets_the_plain_message(typed):
+    assert gradient_question().check(typed) == ("invalid", questions.NOT_A_NUMBER)
+
+
+def test_a_whole_number_answer_asks_for_a_whole_number_by_default():
+    assert ask("test-whole-default", "How many?", answer=16, advice="Count.").decimals == 0
+    assert ask("test-whole-default", "How many?", answer=16.0004, advice="Count.").decimals == 2
+    assert ask("test-whole-default", "How many?", answer=-3.0, advice="Count.").decimals == 0
 
 
 # -- The HTML the book shows ------------------------------------------------------------------
@@ -362,7 +409,7 @@ def test_decimals_out_of_range_are_refused(decimals):
         gradient_question(decimals=decimals)
 
 
-@pytest.mark.parametrize("decimals", [2.0, "2", True, None])
+@pytest.mark.parametrize("decimals", [2.0, "2", True])
 def test_decimals_that_are_not_a_whole_number_are_refused(decimals):
     with pytest.raises(TypeError, match="decimals must be a whole number"):
         gradient_question(decimals=decimals)
@@ -462,3 +509,34 @@ def test_the_extension_adds_the_files_only_to_a_page_with_questions():
     config = SimpleNamespace(html_static_path=["_static"])
     question_assets.add_static_path(app, config)
     assert config.html_static_path == ["_static", str(SCRIPT.parent)]
+
+
+# -- The questions the pages store ----------------------------------------------------------
+
+
+def stored_forms():
+    """(notebook, data- attributes) of every question in the notebooks' stored outputs."""
+    notebooks = [*sorted((ROOT / "chapters").glob("*.ipynb")), ROOT / "rules.ipynb"]
+    found = []
+    for notebook in notebooks:
+        for cell in json.loads(notebook.read_text(encoding="utf-8"))["cells"]:
+            for output in cell.get("outputs", []):
+                page = "".join(output.get("data", {}).get("text/html", ""))
+                assert "question-refused" not in page, (
+                    f"{notebook.name} stores a refused question: a slip gives its answer"
+                )
+                for attributes in re.findall(r'<form class="question" ([^>]*)>', page):
+                    pairs = re.findall(r'data-(\w+)="([^"]*)"', attributes)
+                    found.append((notebook.name, {k: html.unescape(v) for k, v in pairs}))
+    return found
+
+
+def test_no_stored_question_asks_for_decimals_of_a_whole_number():
+    for notebook, form in stored_forms():
+        if form["kind"] == "number" and float(form["answer"]).is_integer():
+            assert form["decimals"] == "0", (notebook, form["answer"], form["decimals"])
+
+
+def test_the_right_option_is_not_first_in_every_stored_choice():
+    answers = [form["answer"] for _, form in stored_forms() if form["kind"] == "choice"]
+    assert len(answers) >= 2 and set(answers) != {"0"}, answers

@@ -317,7 +317,8 @@ def test_questions_fit_a_360_px_phone(visit, path):
 
 
 ODD_INPUTS = ["", "  ", "16,0", ".5", "5.", "+.5e-1", "1e", "1E1", "--1", "−", "+−1", "0x10",
-              "Infinity", "NaN", "1e400", "1_000", "½", "٣", " −0.0 "]  # fmt: skip
+              "Infinity", "NaN", "1e400", "1_000", "½", "٣", " −0.0 ", "1/4", " −3 / 4 ", "1/0",
+              "1/2/3", "/4", "4/", "1e400/1e300", "2e1/5"]  # fmt: skip
 
 
 @on_question_pages

@@ -5,15 +5,19 @@
   "use strict";
   const CORRECT = "Correct.";
   const NOT_QUITE = "Not quite.";
-  const NOT_A_NUMBER = "Type a number, such as 2.5, −0.5 or 1e-3 (with a point for decimals).";
+  const NOT_A_NUMBER = "Type a number, such as 2.5, −0.5, 1/4 or 1e-3 (with a point for decimals).";
   const NO_CHOICE = "Pick one of the options first.";
   const NUMBER = /^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$/;
   const MINUSES = /[\u2212\u2012\u2013\ufe63\uff0d]/g;
 
+  const FRACTION = /\s*\/\s*/;
+
   const parse = (text) => {
-    text = text.trim().replace(MINUSES, "-");
-    if (!NUMBER.test(text)) return null;
-    const number = Number(text);
+    const parts = text.trim().replace(MINUSES, "-").split(FRACTION);
+    if (parts.length > 2 || !parts.every((part) => NUMBER.test(part))) return null;
+    const [top, bottom] = parts.map(Number);
+    if (bottom === 0) return null;
+    const number = parts.length === 2 ? top / bottom : top;
     return Number.isFinite(number) ? number : null;
   };
 
