@@ -93,7 +93,11 @@ page-speed: book lighthouse
 	$(BIN)/python bench/page_speed.py --runs $(RUNS) $(if $(filter chapters,$(PAGES)),--chapters-only)
 
 # JupyterLab from the course's environment, on chapters/, fetching no news or updates.
+# The first line switches off the pop-up that asks about Jupyter news (news_url=None
+# stops the fetching, not the question), in this environment's own settings.
+ANNOUNCEMENTS := @jupyterlab/apputils-extension:announcements
 lab: $(INSTALLED)
+	$(BIN)/jupyter labextension disable --level=sys_prefix $(ANNOUNCEMENTS) >/dev/null 2>&1
 	$(BIN)/jupyter lab --ServerApp.root_dir=chapters --LabApp.news_url=None \
 		--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate \
 		$(if $(filter 0,$(shell id -u)),--allow-root)
