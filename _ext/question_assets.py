@@ -1,10 +1,13 @@
-"""The "Check yourself" questions' script and style, on the pages that have questions.
+"""The "Check yourself" questions' scripts and style, on the pages that have questions.
 
 chapters/questions.py writes each question into a cell's output as a
 <form class="question">; question_static/questions.js checks the answers in the
 browser and question_static/questions.css draws the forms. This adds the two files to
 a page only when its body holds a question: once per page however many it has, the
-script deferred, both served from the book itself.
+script deferred, both served from the book itself. A page with a formula question
+(chapters/formula_questions.py, data-kind="formula") also gets
+question_static/formulas.js, which reads and evaluates typed formulas; other pages do
+not load it.
 
 They live beside this extension, not in _static/, because Jupyter Book adds every .js
 and .css file of _static/ to every page.
@@ -13,8 +16,9 @@ and .css file of _static/ to every page.
 from pathlib import Path
 
 STATIC = Path(__file__).resolve().parent / "question_static"
-SCRIPT, STYLE = "questions.js", "questions.css"
+SCRIPT, STYLE, FORMULAS = "questions.js", "questions.css", "formulas.js"
 MARK = '<form class="question"'
+FORMULA_MARK = 'data-kind="formula"'
 
 
 def has_questions(body):
@@ -29,6 +33,8 @@ def add_assets(app, pagename, templatename, context, doctree):
     if has_questions(context.get("body", "")):
         app.add_css_file(STYLE)
         app.add_js_file(SCRIPT, loading_method="defer")
+        if FORMULA_MARK in context.get("body", ""):
+            app.add_js_file(FORMULAS, loading_method="defer")
 
 
 def setup(app):

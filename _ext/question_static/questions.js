@@ -44,7 +44,7 @@
 
   document.addEventListener("submit", (event) => {
     const form = event.target;
-    if (!form.matches("form.question")) return;
+    if (!form.matches("form.question") || form.dataset.kind === "formula") return;
     event.preventDefault();
     const [verdict, message] = check(form);
     form.dataset.verdict = verdict;

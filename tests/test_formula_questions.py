@@ -1,0 +1,193 @@
+"""Unit tests for chapters/formula_questions.py: a question answered with a formula, its
+verdicts, what goes into the page, and what it says to a page that asks it wrongly."""
+
+import html
+import json
+import re
+
+import pytest
+import questions
+import torch
+from formula_questions import BATCH_SUM, KEEPDIM, USUAL, WRONG_AXIS, WRONG_SHAPE, ask_formula
+from formulas import SYNTAX
+
+NOT_QUITE = questions.NOT_QUITE
+
+
+def page_values(n=2, d=1, k=1):
+    """A page's own example, with its coincidences (here D = K = 1)."""
+    generator = torch.Generator().manual_seed(3)
+    x = torch.randn(n, d, generator=generator)
+    w = torch.randn(d, k, generator=generator)
+    g = torch.randn(n, k, generator=generator)
+    return x, w, g
+
+
+def input_question(**changes):
+    x, w, g = page_values()
+    arguments = dict(
+        id="test-formula-dx",
+        prompt="With G = ∂L/∂Z, what is ∂L/∂X?",
+        names={"G": ("N", "K"), "W": ("D", "K"), "X": ("N", "D")},
+        answer="G @ W.T",
+        on={"G": g, "W": w, "X": x},
+        equals=g @ w.T,
+        slips={"That is ∂L/∂W, the weight's gradient.": "X.T @ G"},
+        advice="Match the shapes: ∂L/∂X is N×D.",
+    )
+    return ask_formula(**{**arguments, **changes})
+
+
+def bias_question(**changes):
+    _, _, g = page_values()
+    arguments = dict(
+        id="test-formula-db",
+        prompt="With G = ∂L/∂S, what is ∂L/∂b?",
+        names={"G": ("N", "K")},
+        answer="G.sum(0, keepdim=True)",
+        on={"G": g},
+        equals=g.sum(0, keepdim=True),
+        advice="b is added to every row.",
+    )
+    return ask_formula(**{**arguments, **changes})
+
+
+@pytest.mark.parametrize("typed", ["G @ W.T", "(W @ G.T).T", "G Wᵀ", "G · W^T", " G@W.T "])
+def test_the_right_formula_in_any_spelling_is_correct(typed):
+    assert input_question().check(typed) == ("correct", questions.CORRECT)
+
+
+@pytest.mark.parametrize(
+    "typed, message",
+    [
+        ("-G @ W.T", USUAL["sign"]),
+        ("2 * G @ W.T", USUAL["twice"]),
+        ("G @ W.T / 2", USUAL["half"]),
+        ("G @ W.T / N", USUAL["divided by N"]),
+        ("N G @ W.T", USUAL["times N"]),
+        ("W @ G.T", USUAL["transpose"]),
+        ("X.T @ G", "That is ∂L/∂W, the weight's gradient."),
+    ],
+)
+def test_each_mistake_is_named(typed, message):
+    assert input_question().check(typed) == ("slip", f"{NOT_QUITE} {message}")
+
+
+def test_shapes_that_do_not_fit_are_said_with_their_letters():
+    assert input_question().check("G @ W") == (
+        "invalid",
+        "G is N×K and W is D×K, so G @ W needs K = D: which one is transposed?",
+    )
+    assert input_question().check("X") == (
+        "advice",
+        f"{NOT_QUITE} Match the shapes: ∂L/∂X is N×D.",
+    )
+    assert input_question().check("G") == (
+        "advice",
+        f"{NOT_QUITE} " + WRONG_SHAPE.format(got="N×K", want="N×D"),
+    )
+    assert input_question().check("Q @ W") == (
+        "invalid",
+        "Unknown name “Q” at position 1: the names here are D, G, K, N, W, X.",
+    )
+    assert input_question().check("G @") == (
+        "invalid",
+        "Expected a name, a number or “(” at position 4, found the end.",
+    )
+
+
+def test_a_bias_gradient_names_the_lost_dimension_the_missing_sum_and_the_wrong_axis():
+    question = bias_question()
+    assert question.check("G.sum(0, keepdim=True)")[0] == "correct"
+    assert question.check("G.sum(0)") == (
+        "slip",
+        f"{NOT_QUITE} " + KEEPDIM.format(got="a vector of K (one axis)", want="1×K"),
+    )
+    assert question.check("G") == ("slip", f"{NOT_QUITE} {BATCH_SUM}")
+    assert question.check("G.sum(1, keepdim=True)") == (
+        "advice",
+        f"{NOT_QUITE} " + WRONG_AXIS.format(got="N×1", want="1×K"),
+    )
+    assert question.check("G.mean(0, keepdim=True)") == (
+        "slip",
+        f"{NOT_QUITE} {USUAL['divided by N']}",
+    )
+
+
+def test_the_page_example_cannot_pass_a_wrong_formula_the_draws_can():
+    # On the page's example D = K = 1, so G @ W and G @ W.T agree there; not on the draws.
+    x, w, g = page_values()
+    torch.testing.assert_close(g @ w, g @ w.T)
+    assert input_question().check("G @ W")[0] == "invalid"
+    sizes = {name: tuple(v.shape) for name, v in input_question().draws[0].items()}
+    assert sizes["G"] == (5, 4) and sizes["W"] == (3, 4) and sizes["X"] == (5, 3)
+
+
+def test_the_right_formula_must_give_the_pages_own_result():
+    x, w, g = page_values(3, 2, 4)
+    with pytest.raises(AssertionError, match="the formula G @ W does not give the page's own"):
+        input_question(
+            names={"G": ("N", "K"), "W": ("K", "D")},
+            answer="G @ W",
+            on={"G": g, "W": w.T},
+            equals=-(g @ w.T),
+            slips={},
+        )
+
+
+def test_mistakes_that_give_the_answer_are_dropped_and_twins_named_together():
+    question = input_question(
+        slips={"Same as the answer.": "(G @ W.T) * 1", "Also the sign.": "0 - G @ W.T"}
+    )
+    messages = [message for message, _ in question.slips]
+    assert "Same as the answer." not in " ".join(messages)
+    assert f"{USUAL['sign']}" in " ".join(messages)
+    sign = next(m for m in messages if "Also the sign." in m)
+    assert sign == f"Also the sign.{questions.OR}{USUAL['sign']}"
+
+
+def test_the_form_holds_draws_and_values_not_the_formula():
+    question = input_question()
+    page = question.html()
+    assert "G @ W.T" not in page.replace(html.escape(SYNTAX), ""), "the answer stays hidden"
+    found = dict(re.findall(r'data-([\w-]+)="([^"]*)"', page))
+    names = json.loads(html.unescape(found["names"]))
+    assert set(names) == {"G", "W", "X", "N", "D", "K"}
+    assert len(names["G"]) == 2 and len(names["G"][0]) == 5 and len(names["G"][0][0]) == 4
+    assert json.loads(html.unescape(found["letters"])) == {"5": "N", "3": "D", "4": "K"}
+    assert len(json.loads(html.unescape(found["answer"]))) == 2
+    assert 'autocapitalize="off"' in page and 'autocorrect="off"' in page
+    assert 'spellcheck="false"' in page and 'autocomplete="off"' in page
+    assert "G (N×K), W (D×K), X (N×D)" in page
+    assert question.html() == input_question().html(), "the same on every run"
+
+
+def test_jupyterlab_checks_in_python_with_the_same_words():
+    question = input_question()
+    widget = question.widget()
+    field, button, feedback = widget.children[1], widget.children[2], widget.children[3]
+    field.value = "W @ G.T"
+    assert html.unescape(feedback.value) == f"<b>{NOT_QUITE} {USUAL['transpose']}</b>"
+    field.value = "G @ W.T"
+    button.click()
+    assert feedback.value == f"<b>{questions.CORRECT}</b>"
+
+
+@pytest.mark.parametrize(
+    "changes, error, words",
+    [
+        ({"names": {}}, TypeError, "names must map"),
+        ({"names": {"G": ("N", "Q")}}, ValueError, "size letters"),
+        (
+            {"on": {"G": torch.ones(2, 2), "W": torch.ones(3, 4), "X": torch.ones(2, 3)}},
+            ValueError,
+            "has shape",
+        ),
+        ({"slips": {"Broken.": "G @ W"}}, ValueError, "slip formula 'G @ W' cannot be"),
+        ({"advice": ""}, ValueError, "advice must be a sentence"),
+        ({"id": "Bad id"}, ValueError, "question id must be"),
+    ],
+)
+def test_a_question_asked_wrongly_is_refused_with_a_reason(changes, error, words):
+    with pytest.raises(error, match=words):
+        input_question(**changes)
