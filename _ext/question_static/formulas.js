@@ -55,7 +55,7 @@
       const kind = match[1] !== undefined ? "number" : match[2] !== undefined ? "name" : "op";
       const value = match[1] ?? match[2] ?? match[3];
       const start = match.index + match[0].length - value.length;
-      found.push([kind, SAME[value] ?? value, start + 1]);
+      found.push([kind, Object.hasOwn(SAME, value) ? SAME[value] : value, start + 1]);
       at = TOKEN.lastIndex;
     }
     found.push(["end", "", text.length + 1]);

@@ -1,0 +1,163 @@
+"""The book's formula reader (_ext/question_static/formulas.js) against the Python one
+(chapters/formulas.py) in Chromium: the same value or the same sentence for every formula
+of a corpus and for random strings of formula pieces; and a formula question's form,
+answered by keyboard and by mouse, says what FormulaQuestion.check says. The pages'
+own formula questions are tested in the built book by tests/test_questions_browser.py."""
+
+import functools
+import http.server
+import shutil
+import threading
+
+import pytest
+import torch
+from formula_corpus import CORPUS, LETTERS, random_formulas, values
+from formula_questions import ask_formula
+from formulas import FormulaError, evaluate
+
+from conftest import ROOT, open_visit
+
+SCRIPT = ROOT / "_ext" / "question_static" / "formulas.js"
+STYLE = ROOT / "_ext" / "question_static" / "questions.css"
+PHONE = {"viewport": {"width": 360, "height": 740}, "has_touch": True, "is_mobile": True}
+
+
+def questions():
+    generator = torch.Generator().manual_seed(5)
+    x, w, g = (torch.randn(*shape, generator=generator) for shape in ((2, 1), (1, 1), (2, 1)))
+    names = {"G": ("N", "K"), "W": ("D", "K"), "X": ("N", "D")}
+    on = {"G": g, "W": w, "X": x}
+    return [
+        ask_formula(
+            "test-browser-dx",
+            "With G = ∂L/∂Z, what is ∂L/∂X?",
+            names,
+            "G @ W.T",
+            on,
+            g @ w.T,
+            slips={"That is ∂L/∂W.": "X.T @ G"},
+            advice="Match the shapes.",
+        ),
+        ask_formula(
+            "test-browser-db",
+            "With G = ∂L/∂S, what is ∂L/∂b?",
+            {"G": ("N", "K")},
+            "G.sum(0, keepdim=True)",
+            {"G": g},
+            g.sum(0, keepdim=True),
+            advice="b is added to every row.",
+        ),
+    ]
+
+
+QUESTIONS = questions()
+TYPED = [
+    "G @ W.T", "(W @ G.T).T", "G Wᵀ", "-G @ W.T", "2 G @ W.T", "W @ G.T", "X.T @ G", "G @ W",
+    "G", "G.sum(0)", "G.sum(0, keepdim=True)", "G.sum(1, keepdim=True)", "G.mean(0, keepdim=True)",
+    "Q", "G @", "", "__import__('os')", "constructor", "toString", "G" + " + G" * 60,
+    "(" * 25 + "G" + ")" * 25, "G ** 1e9", "G / 0",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """A page with the two questions, the script and the style, served on 127.0.0.1."""
+    folder = tmp_path_factory.mktemp("formulas")
+    shutil.copy(SCRIPT, folder)
+    shutil.copy(STYLE, folder)
+    forms = "".join(question.html() for question in QUESTIONS)
+    (folder / "index.html").write_text(
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Formulas</title>'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<link rel="stylesheet" href="questions.css"><script defer src="formulas.js"></script>'
+        f"</head><body><main>{forms}</main></body></html>",
+        encoding="utf-8",
+    )
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+    handler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def tab(browser, site):
+    with open_visit(browser, site) as visit:
+        visit.goto("index.html")
+        visit.page.wait_for_function("() => window.formulas !== undefined")
+        yield visit
+
+
+def python_reading(text, named):
+    try:
+        result = evaluate(text, named, LETTERS)
+    except FormulaError as error:
+        return {"error": str(error)}
+    return {"shape": list(result.shape), "data": result.flatten().tolist()}
+
+
+def test_both_readers_say_the_same_of_every_formula(tab):
+    named = values()
+    corpus = CORPUS + random_formulas(600, seed=1)
+    letters = {str(size): letter for size, letter in LETTERS.items()}
+    browser_readings = tab.page.evaluate(
+        "([corpus, named, letters]) =>"
+        " corpus.map(t => window.formulas.evaluate(t, named, letters))",
+        [corpus, {k: v.tolist() for k, v in named.items()}, letters],
+    )
+    kinds = {"error": 0, "value": 0}
+    for text, got in zip(corpus, browser_readings, strict=True):
+        want = python_reading(text, named)
+        if "error" in want:
+            kinds["error"] += 1
+            assert got == want, text
+        else:
+            kinds["value"] += 1
+            assert got.get("shape") == want["shape"], (text, got, want)
+            torch.testing.assert_close(
+                torch.tensor(got["data"], dtype=torch.float64),
+                torch.tensor(want["data"], dtype=torch.float64),
+                rtol=1e-12,
+                atol=1e-12,
+                msg=lambda m, text=text: f"{text!r}: {m}",
+            )
+    assert kinds["error"] > 100 and kinds["value"] > 80, kinds
+    tab.assert_clean()
+
+
+def feedback(page, question):
+    return page.locator(f"#question-{question.id}-feedback").inner_text()
+
+
+def test_every_answer_gets_the_modules_verdict_by_keyboard(tab):
+    page = tab.page
+    for question in QUESTIONS:
+        field = page.locator(f"#question-{question.id}-answer")
+        for typed in TYPED:
+            field.fill("")
+            field.focus()
+            page.keyboard.insert_text(typed)
+            page.keyboard.press("Enter")
+            verdict, message = question.check(typed)
+            assert feedback(page, question) == message, (question.id, typed)
+            form = page.locator(f"#question-{question.id}")
+            assert form.get_attribute("data-verdict") == verdict, (question.id, typed)
+    tab.assert_clean()
+
+
+def test_a_formula_question_works_by_touch_on_a_360_px_phone(browser, site):
+    with open_visit(browser, site, PHONE) as visit:
+        visit.goto("index.html")
+        page = visit.page
+        for question in QUESTIONS:
+            page.locator(f"#question-{question.id}-answer").fill("G.sum(0)")
+            page.locator(f"#question-{question.id} button").tap()
+            assert feedback(page, question) == question.check("G.sum(0)")[1]
+        width = page.evaluate("() => document.documentElement.scrollWidth")
+        assert width <= 360, f"the page is {width} px wide on a 360 px phone"
+        field = page.locator("input.question-formula").first
+        assert field.evaluate("e => getComputedStyle(e).fontFamily").endswith("monospace")
+        visit.assert_clean()
