@@ -6,8 +6,9 @@ browser and question_static/questions.css draws the forms. This adds the two fil
 a page only when its body holds a question: once per page however many it has, the
 script deferred, both served from the book itself. A page with a formula question
 (chapters/formula_questions.py, data-kind="formula") also gets
-question_static/formulas.js, which reads and evaluates typed formulas; other pages do
-not load it.
+question_static/formulas.js, which reads and evaluates typed formulas; so does a page
+whose sliders move in the book (chapters/sliders.py, data-kind="explore"), with the
+style; other pages load neither.
 
 They live beside this extension, not in _static/, because Jupyter Book adds every .js
 and .css file of _static/ to every page.
@@ -19,6 +20,7 @@ STATIC = Path(__file__).resolve().parent / "question_static"
 SCRIPT, STYLE, FORMULAS = "questions.js", "questions.css", "formulas.js"
 MARK = '<form class="question"'
 FORMULA_MARK = 'data-kind="formula"'
+EXPLORE_MARK = 'data-kind="explore"'  # sliders the book moves (chapters/sliders.py)
 
 
 def has_questions(body):
@@ -30,11 +32,14 @@ def add_static_path(app, config):
 
 
 def add_assets(app, pagename, templatename, context, doctree):
-    if has_questions(context.get("body", "")):
+    body = context.get("body", "")
+    questions, explore = has_questions(body), EXPLORE_MARK in body
+    if questions or explore:
         app.add_css_file(STYLE)
+    if questions:
         app.add_js_file(SCRIPT, loading_method="defer")
-        if FORMULA_MARK in context.get("body", ""):
-            app.add_js_file(FORMULAS, loading_method="defer")
+    if FORMULA_MARK in body or explore:
+        app.add_js_file(FORMULAS, loading_method="defer")
 
 
 def setup(app):

@@ -87,3 +87,56 @@ def test_explore_explains_a_readout_that_is_no_function():
     with pytest.raises(TypeError) as error:
         explore("loss", w=(0.0, 1.0, 0.5))
     assert str(error.value) == "explore: readout must be a function, got a str"
+
+
+# -- Sliders that move in the book ------------------------------------------------------------
+
+FORMULAS = {"loss": "(w x)^2", "dL/dw": "2 w x^2"}
+
+
+def test_formulas_that_give_the_readouts_rows_move_in_the_book():
+    html = explore(readout, formulas=FORMULAS, w=(-4.0, 4.0, 3.0), x=(0.0, 2.0, 2.0)).initial_html
+    assert html.startswith('<div class="explore" data-kind="explore"')
+    assert '<input type="range" name="w" min="-4.0" max="4.0" step="0.08" value="3.0">' in html
+    assert "<th scope='row'>loss</th><td>36.0000</td>" in html
+    assert "&quot;2 w x^2&quot;" in html, "the formula goes with the sliders"
+
+
+def test_only_the_rows_with_a_formula_are_in_the_book():
+    def with_autograd(w, x):
+        return {**readout(w, x), "dL/dw by autograd": 2 * w * x**2}
+
+    html = explore(with_autograd, formulas=FORMULAS, w=(-4.0, 4.0, 3.0), x=(0.0, 2.0, 2.0))
+    assert "by autograd" not in html.initial_html
+    table = html.widget.children[-1].value
+    assert "by autograd" in table, "JupyterLab shows every row"
+
+
+def test_a_formula_that_is_not_the_readouts_stops_the_page_with_the_setting():
+    with pytest.raises(AssertionError, match=r"the formula for 'dL/dw' is not the readout's"):
+        explore(readout, formulas={"dL/dw": "2 w x"}, w=(-4.0, 4.0, 3.0), x=(0.0, 2.0, 2.0))
+    # right at the start (x = 1), wrong elsewhere: the random settings find it
+    with pytest.raises(AssertionError, match="not the readout's at {'w': "):
+        explore(readout, formulas={"dL/dw": "2 w x"}, w=(-4.0, 4.0, 3.0), x=(0.0, 2.0, 1.0))
+
+
+def test_steps_and_constants_are_names_for_the_formulas():
+    import torch
+
+    def matrix_readout(w):
+        x = torch.tensor([[1.0, 2.0]], dtype=torch.float64)
+        return {"loss": float(((x * w) ** 2).sum())}
+
+    explorer = explore(
+        matrix_readout,
+        formulas={"loss": "(z ** 2).sum()"},
+        steps={"z": "x * w"},
+        constants={"x": torch.tensor([[1.0, 2.0]])},
+        w=(-1.0, 1.0, 0.5),
+    )
+    assert "&quot;x&quot;: [[1.0, 2.0]]" in explorer.initial_html
+
+
+def test_a_formula_for_a_row_the_readout_lacks_is_refused():
+    with pytest.raises(ValueError, match=r"the readout has no row \['dL/dx'\]"):
+        explore(readout, formulas={"dL/dx": "2 w"}, w=(-4.0, 4.0, 3.0), x=(0.0, 2.0, 2.0))

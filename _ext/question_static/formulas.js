@@ -448,6 +448,53 @@
     },
   };
 
+  // -- Sliders (chapters/sliders.py): the readout's formulas, recomputed as a slider moves --
+
+  // Numbers written as Python writes them: sliders._number, and f"{value:g}" for a slider.
+  const fourDecimals = (value) => {
+    if (value !== 0 && Math.abs(value) < 1e-3) {
+      return value.toExponential(3).replace(/e([+-])(\d)$/, "e$10$2");
+    }
+    return (value + 0).toFixed(4).replace(/^-(0\.0+)$/, "$1");
+  };
+  const general = (value) => {
+    if (value === 0) return Object.is(value, -0) ? "-0" : "0";
+    const [mantissa, power] = value.toExponential(5).split("e");
+    const exponent = Number(power);
+    const trim = (text) => (text.includes(".") ? text.replace(/0+$/, "").replace(/\.$/, "") : text);
+    if (exponent < -4 || exponent >= 6) {
+      const sign = exponent < 0 ? "-" : "+";
+      return `${trim(mantissa)}e${sign}${String(Math.abs(exponent)).padStart(2, "0")}`;
+    }
+    return trim(value.toFixed(Math.max(0, 5 - exponent)));
+  };
+
+  const explore = (box) => {
+    const data = box.dataset;
+    const constants = JSON.parse(data.constants);
+    const steps = JSON.parse(data.steps);
+    const formulas = JSON.parse(data.formulas);
+    const inputs = [...box.querySelectorAll("input[type='range']")];
+    const caption = box.querySelector("caption");
+    const cells = new Map([...box.querySelectorAll("tr")].map((row) => [row.querySelector("th").textContent, row.querySelector("td")]));
+    const update = () => {
+      const names = new Map(Object.entries(constants).map(([name, value]) => [name, array(value)]));
+      for (const input of inputs) names.set(input.name, { shape: [], data: [Number(input.value)] });
+      try {
+        for (const [name, formula] of steps) names.set(name, evaluate(formula, names, {}));
+        for (const [label, formula] of formulas) {
+          cells.get(label).textContent = fourDecimals(evaluate(formula, names, {}).data[0]);
+        }
+      } catch (error) {
+        if (!(error instanceof FormulaError)) throw error;
+        for (const [label] of formulas) cells.get(label).textContent = "not a number";
+      }
+      caption.textContent = inputs.map((input) => `${input.name} = ${general(Number(input.value))}`).join(", ");
+    };
+    box.addEventListener("input", update);
+  };
+  document.querySelectorAll("div.explore[data-kind='explore']").forEach(explore);
+
   document.addEventListener("submit", (event) => {
     const form = event.target;
     if (!form.matches("form.question[data-kind='formula']")) return;
