@@ -7,6 +7,7 @@ Run `make book` first (`make test` does)."""
 
 import ast
 import json
+import re
 
 import pytest
 import questions
@@ -18,6 +19,7 @@ from test_questions_browser import (
     CHAPTER_PAGES,
     CONTRAST,
     FOCUS_RING,
+    PAGES,
     PHONE,
     built,
     feedback,
@@ -102,6 +104,18 @@ def forms_and_calls(visit, path, scheme="light"):
     for form in forms:
         assert form["id"].removeprefix("question-") in own, f"{form['id']}: no literal call"
     return [(form, own[form["id"].removeprefix("question-")]) for form in forms]
+
+
+FORMULAS_SCRIPT = re.compile(r'<script\b[^>]*\bsrc="[^"]*_static/formulas\.js(?:\?[^"]*)?"[^>]*>')
+
+
+@pytest.mark.parametrize("path", params(PAGES, "no pages"))
+def test_the_formula_script_is_only_on_pages_that_use_it_once_and_deferred(html_dir, path):
+    source = built(path)
+    uses = 'data-kind="formula"' in source or 'data-kind="explore"' in source
+    scripts = FORMULAS_SCRIPT.findall(source)
+    assert len(scripts) == (1 if uses else 0), (path, scripts)
+    assert all(re.search(r"\bdefer\b", script) for script in scripts), scripts
 
 
 @pytest.mark.parametrize("path", params(CHAPTER_PAGES, "no chapter pages"))

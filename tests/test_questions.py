@@ -506,6 +506,18 @@ def test_the_extension_adds_the_files_only_to_a_page_with_questions():
     body = gradient_question().html() + transpose_question().html()
     question_assets.add_assets(app, "chapters/x", "page.html", {"body": body}, None)
     assert added == [("questions.css", {}), ("questions.js", {"loading_method": "defer"})]
+    added.clear()
+    formula = '<form class="question" id="question-f" data-kind="formula">'
+    question_assets.add_assets(app, "chapters/x", "page.html", {"body": formula}, None)
+    assert added == [
+        ("questions.css", {}),
+        ("questions.js", {"loading_method": "defer"}),
+        ("formulas.js", {"loading_method": "defer"}),
+    ]
+    added.clear()
+    sliders = '<div class="explore" data-kind="explore">'
+    question_assets.add_assets(app, "chapters/x", "page.html", {"body": sliders}, None)
+    assert added == [("questions.css", {}), ("formulas.js", {"loading_method": "defer"})]
     config = SimpleNamespace(html_static_path=["_static"])
     question_assets.add_static_path(app, config)
     assert config.html_static_path == ["_static", str(SCRIPT.parent)]
