@@ -153,7 +153,7 @@ MUTANTS = {
         "slider readout: W12's gradient shown for W11": [
             ('"∂L/∂W₁₁ by hand": dL_dw_hand[0, 0]', '"∂L/∂W₁₁ by hand": dL_dw_hand[0, 1]')
         ],
-        "slider readout: the loss at the starting W, not at (w1, w2)": [
+        "slider readout: the loss at the starting W, not at (W11, W12)": [
             ('"loss L": loss_of(x64, w64, y64)', '"loss L": loss_of(x64, w.double(), y64)')
         ],
         "descent: a step along the gradient": [
