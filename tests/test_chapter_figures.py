@@ -172,13 +172,13 @@ FIGURE_DATA = {
         "fig-single-value-tangent": lambda ns: [
             _argmin(ns),
             *_values(ns["w_0"], ns["loss_of"](ns["w_0"], ns["x"], ns["y"])),
-            *_values(ns["d_loss_of"](ns["w_0"], ns["x"], ns["y"])),
+            *_values(ns["loss_backward"](ns["x"], ns["y"], ns["w_0"])),
         ],
         # the first step, the minimum, the first slope and the slope at the minimum
         "descent_single_value": lambda ns: [
             *_values(ns["ws_hand"][0], ns["slopes"][0]),
             _argmin(ns),
-            *_values(ns["d_loss_of"](torch.tensor([_argmin(ns)]), ns["x"], ns["y"])),
+            *_values(ns["loss_backward"](ns["x"], ns["y"], torch.tensor([_argmin(ns)]))),
         ],
     },
     "02_1_matrix_product": {

@@ -10,9 +10,23 @@ The cells run in this process, not in a kernel: the same code, top to bottom,
 without paying a kernel start per mutant. nbval runs them in a real kernel.
 """
 
+from pathlib import Path
+
 import pytest
 
-from chapter_runner import chapter_cells, run_cells
+from chapter_runner import CHAPTERS, chapter_cells, run_cells
+
+# Where each notebook of MUTANTS lives: chapters/, or the top of the repository.
+FOLDERS = {"rules": Path(__file__).resolve().parent.parent}
+
+
+def cells_of(chapter):
+    return chapter_cells(chapter, FOLDERS.get(chapter, CHAPTERS))
+
+
+def run(cells, chapter):
+    return run_cells(cells, chapter, folder=FOLDERS.get(chapter, CHAPTERS))
+
 
 # Every chapter defines d_mse, the derivative of the squared error, the same way.
 D_MSE_MUTANTS = {
@@ -68,15 +82,50 @@ MUTANTS = {
         ],
         "two samples: only the first sample summed": [
             (
-                "return d_loss_of(w, x, y).sum().reshape(w.shape)",
-                "return d_loss_of(w, x, y)[:1].sum().reshape(w.shape)",
+                "return loss_backward(x, y, w).sum().reshape(w.shape)",
+                "return loss_backward(x, y, w)[:1].sum().reshape(w.shape)",
             )
         ],
         "micro-batches: w.grad reset before each backward()": [
             ("for i in range(2):\n", "for i in range(2):\n    w.grad = None\n")
         ],
         "mean not divided by N": [
-            ("return d_sum_loss(w, x, y) / x.numel()", "return d_sum_loss(w, x, y)")
+            ("return sum_loss_backward(x, y, w) / x.numel()", "return sum_loss_backward(x, y, w)")
+        ],
+        # Issue 28: what only the example's coincidences (x = y = 2, L = dL/dw = 16) or the
+        # stored outputs protected. The exercise's given backward pass has one wrong line:
+        "find the mistake: the planted mistake removed": [
+            (
+                "dL_dw_errors = (dL_dyhat * dyhat_dw).mean()",
+                "dL_dw_errors = (dL_dyhat * dyhat_dw).sum()",
+            )
+        ],
+        "find the mistake: a second wrong line": [
+            (
+                "dL_dw_errors = (dL_dyhat * dyhat_dw).mean()\n    dL_dw_decay = 2 * 0.1 * w",
+                "dL_dw_errors = (dL_dyhat * dyhat_dw).mean()\n    dL_dw_decay = 0.1 * w",
+            )
+        ],
+        "slope at w_0: x and y swapped (the same when x = y)": [
+            (
+                "return loss_of(w_0, x, y), loss_backward(x, y, w_0)",
+                "return loss_of(w_0, x, y), loss_backward(y, x, w_0)",
+            )
+        ],
+        "slope at w_0: the loss in place of its derivative (both 16 here)": [
+            (
+                "return loss_of(w_0, x, y), loss_backward(x, y, w_0)",
+                "return loss_of(w_0, x, y), loss_of(w_0, x, y)",
+            )
+        ],
+        "hand descent: x and y swapped (the same when x = y)": [
+            ("dL_dw = loss_backward(x, y, w_t)", "dL_dw = loss_backward(y, x, w_t)")
+        ],
+        "closed form: y squared for x squared (the same when x = y)": [
+            ("(1 - 2 * lr * x**2) ** steps", "(1 - 2 * lr * y**2) ** steps")
+        ],
+        "float32: a negative ulp": [
+            ("torch.nextafter(y_hat32, y_hat32 + 1)", "torch.nextafter(y_hat32, y_hat32 - 1)")
         ],
     },
     "02_1_matrix_product": {
@@ -96,19 +145,77 @@ MUTANTS = {
         ],
         # the loss surface: curvature, the arrow of the contour figure, the slider, descent
         "curvature: factor 2 dropped": [
-            ("curvature = 2 * (x[:, 0] ** 2).sum()", "curvature = (x[:, 0] ** 2).sum()")
+            ("return 2 * (x[:, 0] ** 2).sum()", "return (x[:, 0] ** 2).sum()")
         ],
         "contour arrow along the gradient, not its negative": [
-            ("step = -dL_dw[0, :2] / curvature", "step = dL_dw[0, :2] / curvature")
+            ("step = -dL_dw[0, :2] / kappa", "step = dL_dw[0, :2] / kappa")
         ],
-        "slider readout: w2's gradient shown for w1": [
-            ('"∂L/∂w₁ by hand": dL_dw_hand[0, 0]', '"∂L/∂w₁ by hand": dL_dw_hand[0, 1]')
+        "slider readout: W12's gradient shown for W11": [
+            ('"∂L/∂W₁₁ by hand": dL_dw_hand[0, 0]', '"∂L/∂W₁₁ by hand": dL_dw_hand[0, 1]')
         ],
-        "slider readout: the loss at the starting W, not at (w1, w2)": [
+        "slider readout: the loss at the starting W, not at (W11, W12)": [
             ('"loss L": loss_of(x64, w64, y64)', '"loss L": loss_of(x64, w.double(), y64)')
         ],
         "descent: a step along the gradient": [
             ("w_step[0, :2] - lr * dL_dw_step", "w_step[0, :2] + lr * dL_dw_step")
+        ],
+        # Issue 28: D = 1 in the example makes X's first column all of X; the random
+        # (5 x 3)(3 x 4) case stops these.
+        "curvature: every feature's squares (the same when D = 1)": [
+            ("return 2 * (x[:, 0] ** 2).sum()", "return 2 * (x**2).sum()")
+        ],
+        "slider readout: Z from the first feature only (the same when D = 1)": [
+            (
+                "dL_dw_hand = matmul_backward_w(x64, d_squared_error(y64, x64 @ w64))",
+                "dL_dw_hand = matmul_backward_w(x64, d_squared_error(y64, x64[:, :1] @ w64[:1]))",
+            )
+        ],
+        "descent: Z from the first feature only (the same when D = 1)": [
+            (
+                "matmul_backward_w(x, d_squared_error(y, x @ w_step))",
+                "matmul_backward_w(x, d_squared_error(y, x[:, :1] @ w_step[:1]))",
+            )
+        ],
+        # The contour figure's data: a mean has the same lowest point as the sum.
+        "contours: the loss averaged, not summed": [
+            (
+                "squared_error(y, x @ w_grid).sum(dim=(-2, -1))",
+                "squared_error(y, x @ w_grid).mean(dim=(-2, -1))",
+            )
+        ],
+        # A question's slip: column 1 again, where dL/dZ_12 = 0 would hide column 2's mistake.
+        "question: the column-2 slip read from column 1": [
+            ("(x[:, 0] * dL_dz[:, 1]).sum()", "(x[:, 0] * dL_dz[:, 0]).sum()")
+        ],
+    },
+    # The rules page (at the top of the repository, not in chapters/).
+    "rules": {
+        "sigmoid's rule: sigma in place of sigma'": [
+            ("[G * sigma(s) * (1 - sigma(s))]", "[G * sigma(s)]")
+        ],
+        "softmax's rule without <G, p>": [
+            ("return p * (G - (G * p).sum(dim=1, keepdim=True))", "return p * G")
+        ],
+        "a row of the table left unchecked (tanh)": [
+            ('check(\n    "tanh",', '(lambda *row, **parts: None)(\n    "tanh",')
+        ],
+        "depth bound: the weights' norms dropped": [
+            (
+                "bound = quarter**M * norms.prod() * torch.linalg.norm(G)",
+                "bound = quarter**M * torch.linalg.norm(G)",
+            )
+        ],
+        "depth bound: the upstream gradient's norm dropped": [
+            (
+                "bound = quarter**M * norms.prod() * torch.linalg.norm(G)",
+                "bound = quarter**M * norms.prod()",
+            )
+        ],
+        "depth bound: the factor 4^-M dropped": [
+            (
+                "bound = quarter**M * norms.prod() * torch.linalg.norm(G)",
+                "bound = norms.prod() * torch.linalg.norm(G)",
+            )
         ],
     },
     "03_1_sigmoid_neuron": {
@@ -296,7 +403,7 @@ def mutate(cells, edits):
 
 @pytest.mark.parametrize("chapter", MUTANTS)
 def test_the_correct_chapter_passes_the_same_harness(chapter):
-    outcome = run_cells(chapter_cells(chapter), chapter)
+    outcome = run(cells_of(chapter), chapter)
     assert outcome is None, f"{chapter} fails unmodified: {outcome!r}"
 
 
@@ -305,7 +412,7 @@ CASES = [(chapter, name) for chapter, mutants in MUTANTS.items() for name in mut
 
 @pytest.mark.parametrize("chapter, mutant", CASES, ids=[f"{c}: {m}" for c, m in CASES])
 def test_a_wrong_derivation_fails_the_chapters_assertions(chapter, mutant, record_property):
-    outcome = run_cells(mutate(chapter_cells(chapter), MUTANTS[chapter][mutant]), chapter)
+    outcome = run(mutate(cells_of(chapter), MUTANTS[chapter][mutant]), chapter)
     killed = outcome is not None and isinstance(outcome[0], AssertionError)
     record_property("mutant", f"{chapter}: {mutant}: {'killed' if killed else 'SURVIVED'}")
     assert outcome is not None, f"{chapter} still passes with the mutant {mutant!r}"

@@ -63,6 +63,29 @@ b2 = [[0.96, 0.17]]
 }
 
 
+# More inputs for pages 1.1, 2.1 and the rules page, each breaking another coincidence of the
+# worked example (x = y, L = dL/dw, D = 1, N = K, a step that stays on one side of the
+# minimum): every formula must hold on them too.
+MORE_VARIANTS = {
+    "01_1_chain_rule": [
+        # x != y, x < 0, and a learning rate whose steps overshoot the minimum (1 - 2 eta x^2 < 0)
+        "w_value = 0.5\nx_value = -2.0\ny_value = 1.5\nx_2, y_2 = 3.0, -0.5\nlr = 0.15\n",
+        # the input 0: w has no effect on the prediction, every gradient is 0
+        "w_value = 2.0\nx_value = 0.0\ny_value = 1.0\nx_2, y_2 = 0.5, 1.5\nlr = 0.05\n",
+    ],
+    "02_1_matrix_product": [
+        # N = 2 < D = 3 < K = 5: more features than samples
+        "w = [[0.4, -1.1, 0.9, 1.6, -0.3], [1.2, 0.2, -0.7, 0.5, 2.1],\n"
+        "     [-0.8, 1.3, 0.6, -1.4, 0.1]]\n"
+        "x = [[1.1, -0.4, 0.7], [-0.6, 1.8, 0.3]]\n"
+        "y = [[0.5, 1.9, -1.2, 0.8, 2.3], [-1.5, 0.6, 1.1, -0.2, 0.9]]\n",
+    ],
+    "rules": [
+        "N, D, J, K = 2, 6, 3, 2  # samples, input features, hidden units, outputs\nM = 3\n"
+    ],
+}
+
+
 def cells_of(path):
     notebook = json.loads(path.read_text())
     return [c for c in notebook["cells"] if c["cell_type"] == "code"]
@@ -98,4 +121,34 @@ def test_notebook_runs_to_the_end_with_other_inputs(path):
     ), "the variant must set the same names as the notebook's parameters cell"
     cells[index] = VARIANTS[path.stem]
     outcome = run_cells(cells, path.stem, folder=path.parent)
+    assert outcome is None, f"{path.name} stopped at code cell {outcome[1]}: {outcome[0]!r}"
+
+
+def run_with(path, source):
+    cells = ["".join(c["source"]) for c in cells_of(path)]
+    index = parameters_cell(path)
+    original, varied = {}, {}
+    exec(cells[index], original)
+    exec(source, varied)
+    assert sorted(k for k in varied if not k.startswith("__")) == sorted(
+        k for k in original if not k.startswith("__")
+    ), "the variant must set the same names as the notebook's parameters cell"
+    cells[index] = source
+    return run_cells(cells, path.stem, folder=path.parent)
+
+
+MORE_CASES = [
+    pytest.param(
+        ROOT / ("rules.ipynb" if stem == "rules" else f"chapters/{stem}.ipynb"),
+        source,
+        id=f"{stem}-{number}",
+    )
+    for stem, sources in MORE_VARIANTS.items()
+    for number, source in enumerate(sources, start=1)
+]
+
+
+@pytest.mark.parametrize("path, source", MORE_CASES)
+def test_notebook_runs_with_inputs_that_break_the_examples_coincidences(path, source):
+    outcome = run_with(path, source)
     assert outcome is None, f"{path.name} stopped at code cell {outcome[1]}: {outcome[0]!r}"

@@ -478,3 +478,277 @@ def test_rules_citations_are_read_from_the_table():
 @pytest.mark.parametrize("page, title", rules_citations(), ids=lambda v: v[:40])
 def test_each_section_the_rules_page_quotes_is_a_heading_of_its_page(page, title):
     assert title in headings(page), f'rules.ipynb quotes "{title}", not a heading of {page}'
+
+
+# --- the intro's notation table, where a program can check it (issue 27) ------------------
+# Every notebook in chapters/ (new pages included), the rules page and the glossary.
+NOTATION_PAGES = [*CHAPTERS, ROOT / "rules.ipynb", ROOT / "glossary.md"]
+# i sample, p input feature, r hidden unit, q output, t step; \ell (a command) the layer.
+INDEX_LETTERS = set("iprqt")
+_COMMAND_WITH_ARGUMENT = re.compile(r"\\(?:mathrm|text|mathbf|operatorname)\{[^{}]*\}")
+_SUBSCRIPTED = re.compile(
+    r"(?:(?<![\\\w])([A-Za-z])|\\(sum|prod|max|min))_(?:\{((?:[^{}]|\{[^{}]*\})*)\}|([A-Za-z]))"
+)
+
+
+def subscript_problems(markdown):
+    """Subscripts in the maths whose index letters are not the table's (i, p, r, q, t, \\ell),
+    and entries of a matrix written in lower case (s_{iq}: the table writes S_{iq})."""
+    maths = " ".join(m.group() for m in _MATHS.finditer(markdown))
+    found = []
+    for match in _SUBSCRIPTED.finditer(maths):
+        letter, operator, braced, single = match.groups()
+        inside = _COMMAND_WITH_ARGUMENT.sub(" ", braced if braced is not None else single)
+        inside = re.sub(r"c_i|c_\{i\}", " ", inside)  # the class of sample i, as an index
+        inside = re.sub(r"\\[A-Za-z]+", " ", inside)  # \ell, \cdot, \max: not index letters
+        if inside.split("=")[0] != inside:  # \sum_{i=1}: the index is left of "="
+            inside = inside.split("=")[0]
+        letters = re.findall(r"[a-z]", inside)
+        if set(letters) - INDEX_LETTERS:
+            found.append(match.group())
+        elif letter and letter.islower() and len(letters) >= 2:
+            found.append(f"{match.group()} (an entry is upper case)")
+    return found
+
+
+@pytest.mark.parametrize(
+    "markdown, found",
+    [
+        ("$Z_{iq} = \\sum_{p} X_{ip} W_{pq}$, $W_{pq'}$, $\\sum_{i=1}^{N}$", []),
+        (
+            "$H_{\\ell-1}$, $P_{i\\cdot}$, $\\lVert W \\rVert_{\\mathrm{op}}$, $s_{\\max}$, $w_t$",
+            [],
+        ),
+        ("$P_{ic_i}$, $W_{11}$, $x_2$, $\\mathbf{1}_N$, $\\delta_{q'q}$, $w_{t+1}$", []),
+        ("$\\sum_{t} e^{Z_{it}}$", []),
+        ("$\\sum_c e^{z_c}$ and $W_{pt}$ fine, $E_a$", ["\\sum_c", "z_c", "E_a"]),
+        (
+            "$s_{iq}$ and $p_{iq}$",
+            ["s_{iq} (an entry is upper case)", "p_{iq} (an entry is upper case)"],
+        ),
+        ("$\\sum_{k} X_{ik}$", ["\\sum_{k}", "X_{ik}"]),
+    ],
+)
+def test_subscript_problems_finds_index_letters_outside_the_table(markdown, found):
+    assert subscript_problems(markdown) == found
+
+
+_NAME_WITH_SUFFIX = re.compile(r"^[A-Za-z]\w*_([a-z])$")
+# An index's letter (i, p, r, q; c for a class) or a size's (n, d, j, k). `_t`, a step of
+# gradient descent, is allowed by the table; `_w` or `_x` name what a gradient is taken
+# with respect to (`matmul_backward_w`), not an index.
+SUFFIX_LETTERS = set("iprqcndjk")
+
+
+def lone_letter_suffixes(source):
+    """Names in code that end in an underscore and an index's or a size's letter (`w_r`,
+    `auto_q`, `x_c`, `ones_n`): a suffix is a word or a number (`_random`, `_fd`, `64`, `_0`)."""
+    return sorted(
+        {
+            name
+            for name in _code_names(source)
+            if (m := _NAME_WITH_SUFFIX.match(name)) and m.group(1) in SUFFIX_LETTERS
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    "source, found",
+    [
+        (
+            "w_r, x_r = 1, 2\nauto_q = f(w_q)\nfor x_c in cases: pass",
+            ["auto_q", "w_q", "w_r", "x_c", "x_r"],
+        ),
+        ("ones_n = 1\nw_d = 2", ["ones_n", "w_d"]),
+        ("w_random, dL_dw_fd, w_0, w_t, x64, lambda w_: w_, dL_dz = 1", []),
+        ("matmul_backward_w(x, g)\nloss_a, loss_b = 1, 2", []),
+        ("requires_grad_()\nw.grad.zero_()\nx_2, y_2 = 1.0, 2.0", []),
+    ],
+)
+def test_lone_letter_suffixes_finds_index_letters_in_names(source, found):
+    assert lone_letter_suffixes(source) == found
+
+
+_CLASS_NUMBER = re.compile(r"\bclass\s+(\d+)\b", re.IGNORECASE)
+_CLASS_K = re.compile(
+    r"\bclass(?:es)?\s+(?:\$?K\$?|\{k\})(?![\w-])|classes\s+\$?1\b", re.IGNORECASE
+)
+
+
+def one_based_classes(text):
+    """Classes numbered from 1 ("class 1 ... class 3", "class K", "classes 1 to K"): the
+    course numbers them 0, 1, ..., K - 1, as PyTorch does."""
+    found = [m.group() for m in _CLASS_K.finditer(text)]
+    numbers = {int(n) for n in _CLASS_NUMBER.findall(text)}
+    if len(numbers) >= 2 and 0 not in numbers and max(numbers) == len(numbers):
+        found.append("classes numbered " + ", ".join(map(str, sorted(numbers))))
+    return found
+
+
+@pytest.mark.parametrize(
+    "text, found",
+    [
+        ("Which of class 1, class 2 and class 3 wins?", ["classes numbered 1, 2, 3"]),
+        ("the last class K", ["class K"]),
+        ("classes 1 to K", ["classes 1"]),
+        ("class 0, class 1 or class 2", []),
+        ("the right class is class 2; a K-class classifier", []),
+    ],
+)
+def test_one_based_classes_finds_classes_counted_from_1(text, found):
+    assert one_based_classes(text) == found
+
+
+# A d_<f> is a local derivative, the derivative of f with respect to its input; what returns
+# a gradient of L is <name>_backward.
+_BACKWARD_WORDS = re.compile(r"loss|neuron|matmul|network|layer|backward")
+
+
+def _local_name(name):
+    return re.sub(r"^(?:my|solution|given)_", "", name)
+
+
+def misnamed_derivatives(source):
+    """Functions named d_<f> that return a gradient of L (they take an upstream gradient `g`,
+    `G` or `dL_...`, use a `dL_...`, or are named for a loss, neuron, matmul, network or
+    layer), and functions handed to check_gradient that are not named <name>_backward."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef) and _local_name(node.name).startswith("d_"):
+            parameters = [arg.arg for arg in _args(node)]
+            names = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+            upstream = [p for p in parameters if p in ("g", "G") or p.startswith("dL_")]
+            if upstream or any(n.startswith("dL_") for n in names):
+                found.append(f"{node.name} (works with the gradient of L: name it *_backward)")
+            elif _BACKWARD_WORDS.search(node.name):
+                found.append(f"{node.name} (a gradient of L: name it *_backward)")
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "check_gradient"
+            and len(node.args) >= 2
+            and isinstance(node.args[1], ast.Name)
+            and not node.args[1].id.endswith("_backward")
+        ):
+            found.append(f"{node.args[1].id} (checked as a gradient of L: name it *_backward)")
+    return found
+
+
+@pytest.mark.parametrize(
+    "source, flagged",
+    [
+        ("def d_squared_error(y, y_hat):\n    return -2 * (y - y_hat)", False),
+        ("def d_sigmoid(s):\n    return sigmoid(s) * (1 - sigmoid(s))", False),
+        ("def d_matmul_w(x, dL_dz):\n    return x.T @ dL_dz", True),
+        ("def d_bias(g):\n    return g.sum(dim=0)", True),
+        ("def d_loss_of(w, x, y):\n    return d_squared_error(y, w * x) * x", True),
+        ("def d_neuron(x, y, w, b):\n    return 0", True),
+        ("def solution_d_abs_loss(w, x, y):\n    return 0", True),
+        ("def f(w):\n    dL_dw = 2 * w\n    return dL_dw\n\ndef d_f(x):\n    return 2 * x", False),
+        ("check_gradient(exercise, my_d_bias)", True),
+        ("check_gradient(exercise, solution_bias_backward, must_pass=True)", False),
+        ("def matmul_backward_w(x, dL_dz):\n    return x.T @ dL_dz", False),
+    ],
+)
+def test_misnamed_derivatives_tells_local_derivatives_from_backward_passes(source, flagged):
+    assert bool(misnamed_derivatives(source)) == flagged
+
+
+_CHAPTER_DOT = re.compile(r"\bchapters?\s+\d+\.\d+", re.IGNORECASE)
+_GRADIENT_TRANSPOSE = re.compile(
+    r"\\partial\s*[A-Za-z](?:_\{[^{}]*\}|_\w)?\s*\^\s*\{?\\top|∂[A-Za-z][₀-₉ᵢⱼ]*ᵀ"
+)
+
+
+@pytest.mark.parametrize(
+    "text, found",
+    [
+        ("$\\frac{\\partial L}{\\partial S^\\top}$ and ∂L/∂Sᵀ X", ["\\partial S^\\top", "∂Sᵀ"]),
+        ("$\\big(\\frac{\\partial L}{\\partial S}\\big)^\\top X$ and (∂L/∂S)ᵀ X, $X^\\top$", []),
+    ],
+)
+def test_gradient_transposes_without_parentheses_are_found(text, found):
+    assert _GRADIENT_TRANSPOSE.findall(text) == found
+
+
+def question_cells(path):
+    """(index, cell) of each code cell that calls ask(...) or choose(...)."""
+    if path.suffix != ".ipynb":
+        return []
+    found = []
+    for index, cell in enumerate(json.loads(path.read_text(encoding="utf-8"))["cells"]):
+        if cell["cell_type"] != "code":
+            continue
+        try:
+            tree = ast.parse("".join(cell["source"]))
+        except SyntaxError:
+            continue
+        calls = [
+            n for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+        ]
+        if any(n.func.id in ("ask", "choose") for n in calls):
+            found.append((index, cell))
+    return found
+
+
+def _strings(source):
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return ""
+    return "\n".join(
+        n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)
+    )
+
+
+def notation_problems(path):
+    found = []
+    for index, (kind, source, outputs) in enumerate(cells(path)):
+        where = f"{path.name} cell {index}"
+        texts = [source, *(output_text(output) for output in outputs)]
+        if kind == "markdown":
+            found += [f"{where}: subscript {s}" for s in subscript_problems(source)]
+            found += [f"{where}: {c}" for c in one_based_classes(source)]
+        else:
+            found += [f"{where}: suffix of {n}" for n in lone_letter_suffixes(source)]
+            found += [f"{where}: {d}" for d in misnamed_derivatives(source)]
+        for text in texts:
+            found += [
+                f"{where}: {m.group()!r} (say 'page N.M')" for m in _CHAPTER_DOT.finditer(text)
+            ]
+            found += [
+                f"{where}: {t!r} (a transposed gradient needs parentheses)"
+                for t in _GRADIENT_TRANSPOSE.findall(text)
+            ]
+    for index, cell in question_cells(path):
+        found += [
+            f"{path.name} cell {index}: question {c}"
+            for c in one_based_classes(_strings("".join(cell["source"])))
+        ]
+    return found
+
+
+@pytest.mark.parametrize("path", NOTATION_PAGES, ids=lambda p: p.name)
+def test_each_page_follows_the_notation_table(path):
+    found = notation_problems(path)
+    assert not found, f"{path.name} departs from the notation table of intro.md:\n" + "\n".join(
+        found
+    )
+
+
+@pytest.mark.parametrize("path", NOTATION_PAGES, ids=lambda p: p.name)
+def test_a_questions_code_is_hidden_in_the_book_and_in_jupyterlab(path):
+    """The book shows only the question (tag remove-input); JupyterLab collapses the code
+    that holds its answer and slips (metadata jupyter.source_hidden)."""
+    found = []
+    for index, cell in question_cells(path):
+        metadata = cell.get("metadata", {})
+        if "remove-input" not in metadata.get("tags", []):
+            found.append(f"cell {index}: no remove-input tag")
+        if not metadata.get("jupyter", {}).get("source_hidden"):
+            found.append(f"cell {index}: no source_hidden metadata")
+    assert not found, f"{path.name}: " + "; ".join(found)
