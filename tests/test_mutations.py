@@ -96,8 +96,8 @@ PAGE_3_2_ISSUE_28_MUTANTS = {
     # The questions' answers were never asserted.
     "db2 question: one sample's share as the answer": [
         (
-            "dL_db2_shown = d_squared_error(y_shown, y_hat_shown).sum()",
-            "dL_db2_shown = d_squared_error(y_shown, y_hat_shown)[0]",
+            "dL_db2_question = d_bias(dL_dyhat_question)",
+            "dL_db2_question = dL_dyhat_question[:1]",
         )
     ],
     "depth question: the square on the norm alone": [
