@@ -221,16 +221,29 @@ OTHER_RIGHT_ANSWERS = {
         x.T @ (2 * (torch.tanh(x @ w + b) - y) / torch.cosh(x @ w + b) ** 2)
     ),
     "relu_w": lambda x, w, b, y: x.T @ torch.where(x @ w + b > 0, 2 * (x @ w + b - y), 0.0),
-    "tanh_network_w1": lambda x, w1, b1, w2, b2, y: torch.einsum(
-        "nd,nh->dh",
+    "bce_mean_s": lambda s, y: (torch.special.expit(s) - y) / (s.shape[0] * s.shape[1]),
+    # Page 3.2: the residual layer's two paths, and the BCE network, with expit and einsum.
+    "residual_x": lambda x, y, w, b: (
+        2 * (x + torch.special.expit(x @ w + b) - y)
+        + torch.einsum(
+            "nk,dk->nd",
+            2
+            * (x + torch.special.expit(x @ w + b) - y)
+            * torch.special.expit(x @ w + b)
+            * torch.special.expit(-(x @ w + b)),
+            w,
+        )
+    ),
+    "bce_network_w1": lambda x, y, w1, b1, w2, b2: torch.einsum(
+        "nd,nj->dj",
         x,
-        (2 * (torch.tanh(x @ w1 + b1) @ w2 + b2 - y) @ w2.T) / torch.cosh(x @ w1 + b1) ** 2,
-    ),
-    "bce_mean_s": lambda logits, y: (
-        (torch.special.expit(logits) - y) / (logits.shape[0] * logits.shape[1])
-    ),
-    "relu_layer_x": lambda x, w, b, y: torch.einsum(
-        "nk,dk->nd", torch.where(x @ w + b > 0, 2 * (x @ w + b - y), 0.0), w
+        torch.einsum(
+            "nk,jk->nj",
+            torch.special.expit(torch.special.expit(x @ w1 + b1) @ w2 + b2) - y,
+            w2,
+        )
+        * torch.special.expit(x @ w1 + b1)
+        * torch.special.expit(-(x @ w1 + b1)),
     ),
     "three_layers_w1": lambda x, w1, w2, w3, y: _three_layers_w1(x, w1, w2, w3, y),
     # Page 3.3: through the log and the softmax's full Jacobian, or with F.one_hot.

@@ -46,6 +46,82 @@ RANDOM_NEURON_MUTANTS = [
     "dL/dY hat: the errors summed over the outputs (the same when K = 1)",
 ]
 
+# Issue 28's survivors on pages 3.1 and 3.2, one mutant per cause: each passed the pages'
+# own assertions before (only nbval's stored outputs, or nothing, noticed it).
+PAGE_3_1_ISSUE_28_MUTANTS = {
+    # The worked example's targets are all 1: the second term vanishes there.
+    "BCE: the second term's log(1 - y hat) as log(y hat)": [
+        ("(1 - y) * torch.log(1 - y_hat)", "(1 - y) * torch.log(y_hat)")
+    ],
+    "d_binary_cross_entropy without the second term (the same when every target is 1)": [
+        ("return (y_hat - y) / (y_hat * (1 - y_hat))", "return -y / y_hat")
+    ],
+    # The question's target was 0, where sigma(s) - y and sigma(s) + y agree.
+    "BCE question: the target added": [
+        (
+            "dL_ds_question = sigmoid(s_question.detach()) - y_question",
+            "dL_ds_question = sigmoid(s_question.detach()) + y_question",
+        )
+    ],
+    # The slider readout's sigma(s), sigma'(s) and loss were never compared.
+    "readout: sigma' shown for sigma": [
+        ('"σ(s)": sigmoid(s).item()', '"σ(s)": d_sigmoid(s).item()')
+    ],
+    "readout: sigma shown for sigma'": [
+        ('"σ\'(s)": d_sigmoid(s).item()', '"σ\'(s)": sigmoid(s).item()')
+    ],
+    "readout: the loss halved": [
+        (
+            '"loss L": neuron_loss(x, y, w, b).item()',
+            '"loss L": neuron_loss(x, y, w, b).item() / 2',
+        )
+    ],
+    # The printed slope at 0 was recomputed, not asserted.
+    "slope at 0 read off sigma": [
+        ("at_zero = d_sigmoid(torch.tensor(0.0))", "at_zero = sigmoid(torch.tensor(0.0))")
+    ],
+}
+
+PAGE_3_2_ISSUE_28_MUTANTS = {
+    # neuron_backward met only D = K = 1 (x_bump), where a bias gradient of shape (1,) works.
+    "neuron_backward: dL/db summed without keepdim": [
+        (
+            "return x.T @ dL_ds, dL_ds.sum(dim=0, keepdim=True)",
+            "return x.T @ dL_ds, dL_ds.sum(dim=0)",
+        )
+    ],
+    # sigma'(sigma(s)) lies in (0.196, 0.25]: it satisfied every bound it fed.
+    "depth: slope_max from sigma'(sigma(s))": [
+        (
+            "slope_max = d_sigmoid(pre_activations[layer]).max()",
+            "slope_max = d_sigmoid(sigmoid(pre_activations[layer])).max()",
+        )
+    ],
+    # The printed bound was checked on one side only: a looser one passed.
+    "depth: the bound without its factor 1/4": [
+        (
+            "bound = 0.25 * torch.linalg.matrix_norm(w_layer, ord=2)",
+            "bound = torch.linalg.matrix_norm(w_layer, ord=2)",
+        )
+    ],
+    "depth: the bound with the Frobenius norm": [
+        ("torch.linalg.matrix_norm(w_layer, ord=2)", "torch.linalg.matrix_norm(w_layer)")
+    ],
+    # The questions' answers were never asserted.
+    "db2 question: one sample's share as the answer": [
+        (
+            "dL_db2_question = d_bias(dL_dyhat_question)",
+            "dL_db2_question = dL_dyhat_question[:1]",
+        )
+    ],
+    "depth question: the square on the norm alone": [
+        (
+            "bound_two_steps = (0.25 * w_op_question) ** 2",
+            "bound_two_steps = 0.25 * w_op_question**2",
+        )
+    ],
+}
+
 # chapter -> {mutant: [(correct text, wrong text), ...]}
 MUTANTS = {
     "01_1_chain_rule": {
@@ -230,7 +306,10 @@ MUTANTS = {
         # tell these apart; see test_the_random_neurons_steps_alone_stop_these_mutants.
         RANDOM_NEURON_MUTANTS[0]: [
             ("dL_dw = x.T @ dL_ds", "dL_dw = dL_ds.T @ x"),
-            ("dL_dw_r = x_r.T @ dL_ds_r", "dL_dw_r = dL_ds_r.T @ x_r"),
+            (
+                "dL_dw_random = x_random.T @ dL_ds_random",
+                "dL_dw_random = dL_ds_random.T @ x_random",
+            ),
         ],
         RANDOM_NEURON_MUTANTS[1]: [
             (
@@ -238,8 +317,8 @@ MUTANTS = {
                 "dL_db = dL_ds.sum(dim=(0, 1), keepdim=True)",
             ),
             (
-                "dL_db_r = dL_ds_r.sum(dim=0, keepdim=True)",
-                "dL_db_r = dL_ds_r.sum(dim=(0, 1), keepdim=True)",
+                "dL_db_random = dL_ds_random.sum(dim=0, keepdim=True)",
+                "dL_db_random = dL_ds_random.sum(dim=(0, 1), keepdim=True)",
             ),
         ],
         RANDOM_NEURON_MUTANTS[2]: [
@@ -248,8 +327,8 @@ MUTANTS = {
                 "dL_ds = dL_dyhat * d_sigmoid(s.detach()).sum(dim=1, keepdim=True)",
             ),
             (
-                "dL_ds_r = dL_dyhat_r * d_sigmoid(s_r)",
-                "dL_ds_r = dL_dyhat_r * d_sigmoid(s_r).sum(dim=1, keepdim=True)",
+                "dL_ds_random = dL_dyhat_random * d_sigmoid(s_random)",
+                "dL_ds_random = dL_dyhat_random * d_sigmoid(s_random).sum(dim=1, keepdim=True)",
             ),
         ],
         RANDOM_NEURON_MUTANTS[3]: [
@@ -258,20 +337,20 @@ MUTANTS = {
                 "dL_dyhat = d_squared_error(y, y_hat.detach()).sum(dim=1, keepdim=True)",
             ),
             (
-                "dL_dyhat_r = d_squared_error(y_r, sigmoid(s_r))",
-                "dL_dyhat_r = d_squared_error(y_r, sigmoid(s_r)).sum(dim=1, keepdim=True)",
+                "dL_dyhat_random = d_squared_error(y_random, sigmoid(s_random))",
+                "dL_dyhat_random = d_squared_error(y_random, sigmoid(s_random))"
+                ".sum(dim=1, keepdim=True)",
             ),
         ],
-        # What the table of the two samples reads: the slope column and the shrink factor.
+        # What the table of the two samples reads: the slope column.
         "sigma' column read at y hat instead of s": [
             ("sigma_prime = d_sigmoid(s.detach())", "sigma_prime = d_sigmoid(y_hat.detach())")
         ],
-        "shrink factor upside down": [("shrink = dL_dyhat / dL_ds", "shrink = dL_ds / dL_dyhat")],
-        # A one-sided assert (> 0.25) let this through: sigma' never gets near 1.5 either.
-        "best error over sigma' instead of sigma": [
+        # The infimum: sigma' never gets near 1.5 either, but it does not approach 0.25.
+        "errors towards the infimum over sigma' instead of sigma": [
             (
-                "best_error = squared_error(y_far, sigmoid(s_wide)).min()",
-                "best_error = squared_error(y_far, d_sigmoid(s_wide)).min()",
+                "errors_far = squared_error(y_far, sigmoid(s_far))",
+                "errors_far = squared_error(y_far, d_sigmoid(s_far))",
             )
         ],
         # The sliders start where no two values are equal (b = 1, y = 0.5).
@@ -279,23 +358,23 @@ MUTANTS = {
         # Binary cross-entropy on the logit.
         "the squared error's sigma' kept in the BCE gradient": [
             (
-                "dL_ds_bce = sigmoid(logits) - y_bce",
-                "dL_ds_bce = (sigmoid(logits) - y_bce) * d_sigmoid(logits)",
+                "dL_ds_bce = sigmoid(s_bce) - y_bce",
+                "dL_ds_bce = (sigmoid(s_bce) - y_bce) * d_sigmoid(s_bce)",
             ),
             (
-                "dL_ds_bce_r = sigmoid(logits_r) - targets_r",
-                "dL_ds_bce_r = (sigmoid(logits_r) - targets_r) * d_sigmoid(logits_r)",
+                "dL_ds_bce_random = y_hat_random_bce - y_random_bce",
+                "dL_ds_bce_random = (y_hat_random_bce - y_random_bce) * d_sigmoid(s_random_bce)",
             ),
             (
-                "return (sigmoid(logits) - y) / logits.numel()",
-                "return (sigmoid(logits) - y) * d_sigmoid(logits) / logits.numel()",
+                "return (sigmoid(s) - y) / s.numel()",
+                "return (sigmoid(s) - y) * d_sigmoid(s) / s.numel()",
             ),
         ],
         "BCE gradient with the sign flipped": [
-            ("dL_ds_bce = sigmoid(logits) - y_bce", "dL_ds_bce = y_bce - sigmoid(logits)"),
+            ("dL_ds_bce = sigmoid(s_bce) - y_bce", "dL_ds_bce = y_bce - sigmoid(s_bce)"),
             (
-                "dL_ds_bce_r = sigmoid(logits_r) - targets_r",
-                "dL_ds_bce_r = targets_r - sigmoid(logits_r)",
+                "dL_ds_bce_random = y_hat_random_bce - y_random_bce",
+                "dL_ds_bce_random = y_random_bce - y_hat_random_bce",
             ),
         ],
         "d_binary_cross_entropy: the numerator's sign flipped": [
@@ -306,6 +385,8 @@ MUTANTS = {
         ],
         # The kink case of the ReLU exercise sits on s = 0.
         "ReLU's mask with >=": [("(s > 0)", "(s >= 0)")],
+        # Issue 28: what only the worked example's coincidences or the stored outputs guarded.
+        **PAGE_3_1_ISSUE_28_MUTANTS,
     },
     "03_2_layer_by_layer": {
         **D_MSE_MUTANTS,
@@ -360,10 +441,24 @@ MUTANTS = {
                 "slope_max = sigmoid(pre_activations[layer]).max()",
             )
         ],
-        # The kink case of exercise 1 (the ReLU layer's dL/dX) sits on s = 0.
-        "ReLU's mask with >=": [("(s > 0)", "(s >= 0)")],
-        # Exercises 2 and 4 (the tanh hidden layer, the tanh layer as a Function).
-        "tanh' written as 1 - tanh": [("(1 - h**2)", "(1 - h)")],
+        # The exercises: the residual layer, the BCE network, the whole network's backward.
+        "residual layer: the identity path lost": [
+            (
+                "return dL_dh + d_matmul_x(w, dL_dh * d_sigmoid(s))",
+                "return d_matmul_x(w, dL_dh * d_sigmoid(s))",
+            )
+        ],
+        "BCE network: the output's sigma' kept": [
+            (
+                "dL_ds2 = sigmoid(h @ w2 + b2) - y",
+                "dL_ds2 = (sigmoid(h @ w2 + b2) - y) * d_sigmoid(h @ w2 + b2)",
+            )
+        ],
+        "whole network: the output's sigma' dropped": [
+            ("dL_ds2 = g * y_hat * (1 - y_hat)", "dL_ds2 = g")
+        ],
+        # Issue 28: what only the worked example's coincidences or the stored outputs guarded.
+        **PAGE_3_2_ISSUE_28_MUTANTS,
     },
     "03_3_softmax_classifier": {
         "softmax's Jacobian without -pp^T": [
@@ -470,6 +565,6 @@ def test_the_random_neurons_steps_alone_stop_these_mutants(mutant):
     assert outcome is not None, f"{chapter} still passes with the mutant {mutant!r}"
     error, number = outcome
     assert isinstance(error, AssertionError), f"stopped in cell {number} with {error!r}"
-    assert 'auto_r["' in cells[number - 1], (
+    assert 'auto_random["' in cells[number - 1], (
         f"the mutant was stopped in cell {number}, not by the random neuron:\n{cells[number - 1]}"
     )

@@ -152,3 +152,36 @@ MORE_CASES = [
 def test_notebook_runs_with_inputs_that_break_the_examples_coincidences(path, source):
     outcome = run_with(path, source)
     assert outcome is None, f"{path.name} stopped at code cell {outcome[1]}: {outcome[0]!r}"
+
+
+# Pages 3.1 and 3.2: inputs that saturate the sigmoid. float32 rounds sigma(s) to 1 from
+# s of about 17 on, where the hand sigma(1 - sigma) is 0 and autograd's route through exp(-s)
+# is not: the pages' tolerances come from float32's rounding on the values at hand, so they
+# run to the end here too.
+SATURATING_VARIANTS = {
+    # N = 4, D = 2, K = 1: s = 18.3, -19, -2.2 and 9.7; targets away from the predictions.
+    "03_1_sigmoid_neuron": """
+w = [[9.0], [-4.0]]
+b = [[2.0]]
+x = [[1.5, -0.7], [-2.2, 0.3], [0.6, 2.4], [0.9, 0.1]]
+y = [[0.2], [1.2], [0.9], [0.1]]
+""",
+    # N = 4, D = 3, J = 5, K = 2: hidden pre-activations up to about 40 in size.
+    "03_2_layer_by_layer": """
+x = [[2.5, -1.5, 0.5], [-2.0, 3.0, 1.0], [1.5, 2.5, -3.0], [-3.5, -0.5, 2.0]]
+y = [[0.3, -1.2], [2.1, 0.4], [-0.7, 1.6], [1.1, -0.2]]
+w1 = [[6.0, -5.0, 4.5, 1.0, -7.0], [-4.0, 6.5, 3.0, -5.5, 2.0], [5.0, 2.0, -6.0, 4.0, 3.5]]
+b1 = [[1.5, -2.0, 0.5, 3.0, -1.0]]
+w2 = [[2.5, -1.5], [-3.0, 2.0], [1.5, 3.5], [-2.0, -2.5], [3.0, 1.0]]
+b2 = [[0.5, -0.5]]
+""",
+}
+
+
+@pytest.mark.parametrize("stem", SATURATING_VARIANTS)
+def test_notebook_runs_to_the_end_with_saturating_inputs(stem):
+    path = ROOT / "chapters" / f"{stem}.ipynb"
+    cells = ["".join(c["source"]) for c in cells_of(path)]
+    cells[parameters_cell(path)] = SATURATING_VARIANTS[stem]
+    outcome = run_cells(cells, stem, folder=path.parent)
+    assert outcome is None, f"{path.name} stopped at code cell {outcome[1]}: {outcome[0]!r}"
