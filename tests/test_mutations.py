@@ -285,6 +285,28 @@ MUTANTS = {
     },
 }
 
+# Page 1.2's engine: each mutant is stopped by the page's own comparisons with autograd (on
+# page 1.1's example, on x * x and exp(x) + exp(x), on 300 random expressions) or with
+# torch.optim.SGD. Multiply's partners swapped gives w·g instead of x·g on the example (w ≠ x);
+# tanh' from the input and division's sign show only on the random expressions.
+MUTANTS["01_2_scalar_autograd"] = {
+    "engine: += made =": [("a.grad += contribution", "a.grad = contribution")],
+    "engine: the walk in forward order": [
+        ("for node in reversed(order):", "for node in order:")
+    ],
+    "engine: the seed 1 dropped": [("    output.grad = 1.0\n", "")],
+    "engine: multiply's partners swapped": [
+        ("(g * b.data, g * a.data)", "(g * a.data, g * b.data)")
+    ],
+    "engine: tanh' taken from the input": [
+        ("(g * (1 - out.data**2),)", "(g * (1 - a.data**2),)")
+    ],
+    "engine: division's rule with the wrong sign": [
+        ("-g * a.data / b.data**2", "g * a.data / b.data**2")
+    ],
+    "engine: the zeroing skipped": [("    w.grad = 0.0  # zero the leaf's gradient\n", "")],
+}
+
 
 def mutate(cells, edits):
     for correct, wrong in edits:
