@@ -94,9 +94,10 @@ def _restore_class(value_class, saved):
         if name not in ("__dict__", "__weakref__"):
             delattr(value_class, name)
     for name, attribute in saved.items():
-        if name not in ("__dict__", "__weakref__", "__doc__") and vars(value_class).get(
-            name
-        ) is not attribute:
+        if (
+            name not in ("__dict__", "__weakref__", "__doc__")
+            and vars(value_class).get(name) is not attribute
+        ):
             setattr(value_class, name, attribute)
 
 
@@ -154,7 +155,9 @@ def _close(got, expected):
 
 
 def _all_close(got, expected):
-    return len(got) == len(expected) and all(_close(g, e) for g, e in zip(got, expected))
+    return len(got) == len(expected) and all(
+        _close(g, e) for g, e in zip(got, expected, strict=True)
+    )
 
 
 def _fmt(v):
@@ -207,7 +210,9 @@ def check_operation(exercise, operation, must_pass=False):
         a = Value(v)
         outcome = _run(operation, a, value_class=Value)
         if outcome.error is not None:
-            return _failed(_error_sentence(name, "operation", outcome.error), ("error",), must_pass)
+            return _failed(
+                _error_sentence(name, "operation", outcome.error), ("error",), must_pass
+            )
         out = outcome.value
         if not isinstance(out, Value):
             return _failed(
@@ -240,7 +245,9 @@ def check_operation(exercise, operation, must_pass=False):
             )
         outcome = _run(rule, g, value_class=Value)
         if outcome.error is not None:
-            return _failed(_error_sentence(name, "local rule", outcome.error), ("error",), must_pass)
+            return _failed(
+                _error_sentence(name, "local rule", outcome.error), ("error",), must_pass
+            )
         result = outcome.value
         if not isinstance(result, (tuple, list)) or len(result) != 1 or _number(result[0]) is None:
             return _failed(
@@ -260,12 +267,12 @@ def check_operation(exercise, operation, must_pass=False):
         got, [g * exercise.from_output(v) for v, g in cases]
     ):
         slips.append(("input for output", "you used the input where the output was needed"))
-    if _all_close(got, [e / g for e, (_, g) in zip(expected, cases)]):
+    if _all_close(got, [e / g for e, (_, g) in zip(expected, cases, strict=True)]):
         slips.append(("no upstream", "the gradient from above, g, is not multiplied in"))
     if _all_close(got, [-e for e in expected]):
         slips.append(("sign", "the sign is flipped"))
-    v, g = next(c for c, x, e in zip(cases, got, expected) if not _close(x, e))
-    x, e = next((x, e) for x, e in zip(got, expected) if not _close(x, e))
+    v, g = next(c for c, x, e in zip(cases, got, expected, strict=True) if not _close(x, e))
+    x, e = next((x, e) for x, e in zip(got, expected, strict=True) if not _close(x, e))
     message = (
         f"{name}: for a = {_fmt(v)} and g = {_fmt(g)} your rule hands a {_fmt(x)}, but it "
         f"should receive {_fmt(e)}."
@@ -305,7 +312,7 @@ def _order(output):
 
 
 def _contributions(node):
-    return zip(node.inputs, node.local_rule(node.grad))
+    return zip(node.inputs, node.local_rule(node.grad), strict=True)
 
 
 def _walk(output, reset=True, seed=True, add=True, reverse=True):
@@ -370,7 +377,9 @@ def check_walk(exercise, walk, must_pass=False):
         output = build(*leaves)
         outcome = _run(walk, output, value_class=Value)
         if outcome.error is not None:
-            return _failed(_error_sentence(name, "backward()", outcome.error), ("error",), must_pass)
+            return _failed(
+                _error_sentence(name, "backward()", outcome.error), ("error",), must_pass
+            )
         got = []
         for position, leaf in enumerate(leaves):
             number = _number(leaf.grad)
@@ -386,11 +395,15 @@ def check_walk(exercise, walk, must_pass=False):
         results.append((got, expected, build, values, leaves, output))
     wrong = [r for r in results if not _all_close(r[0], r[1])]
     if wrong:
-        return _failed(_walk_message(name, exercise, results, wrong[0]), _named(results), must_pass)
-    for got, expected, build, values, leaves, output in results:
+        return _failed(
+            _walk_message(name, exercise, results, wrong[0]), _named(results), must_pass
+        )
+    for _, expected, build, values, leaves, output in results:
         outcome = _run(walk, output, value_class=Value)
         if outcome.error is not None:
-            return _failed(_error_sentence(name, "backward()", outcome.error), ("error",), must_pass)
+            return _failed(
+                _error_sentence(name, "backward()", outcome.error), ("error",), must_pass
+            )
         second = [_number(leaf.grad) for leaf in leaves]
         if None in second:
             return _failed(
@@ -429,7 +442,9 @@ def check_walk(exercise, walk, must_pass=False):
             must_pass,
         )
     count = len(results)
-    return _passed(name, must_pass, f"{name}: correct on all {count} graphs, called twice on each.")
+    return _passed(
+        name, must_pass, f"{name}: correct on all {count} graphs, called twice on each."
+    )
 
 
 def _slip_result(slip, build, values, Value):
@@ -495,9 +510,9 @@ def check_input_gradients(exercise, answer, must_pass=False):
                 must_pass,
             )
         expected = _autograd(exercise.expression, values)
-        for n, g, e in zip(names, numbers_, expected):
+        for n, g, e in zip(names, numbers_, expected, strict=True):
             if not _close(g, e):
-                where = ", ".join(f"{k} = {_fmt(v)}" for k, v in zip(names, values))
+                where = ", ".join(f"{k} = {_fmt(v)}" for k, v in zip(names, values, strict=True))
                 message = f"{name}: at {where}, your ∂L/∂{n} is {_fmt(g)}, autograd's {_fmt(e)}."
                 if math.isclose(g, -e, rel_tol=RTOL, abs_tol=ATOL):
                     message += " The sign is flipped."

@@ -43,7 +43,7 @@ def page():
 
 def assert_same_graph(ours, theirs):
     assert len(ours.nodes) == len(theirs.nodes), (ours.describe(), theirs.describe())
-    for mine, autograds in zip(ours.nodes, theirs.nodes):
+    for mine, autograds in zip(ours.nodes, theirs.nodes, strict=True):
         assert autograds.op in AUTOGRAD_OPS[mine.op], (mine, autograds)
         if autograds.value is not None:
             torch.testing.assert_close(mine.value, autograds.value.to(torch.float64).reshape(()))

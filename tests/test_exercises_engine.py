@@ -7,10 +7,9 @@ is defined here, so that these tests do not depend on the page.
 import math
 import sys
 
+import engine_checks
 import pytest
 import torch
-
-import engine_checks
 from engine_checks import (
     ExpressionExercise,
     OperationExercise,
@@ -23,7 +22,13 @@ from engine_checks import (
 
 class Value:
     def __init__(self, data, inputs=(), op="leaf"):
-        self.data, self.grad, self.inputs, self.op, self.local_rule = float(data), 0.0, inputs, op, None
+        self.data, self.grad, self.inputs, self.op, self.local_rule = (
+            float(data),
+            0.0,
+            inputs,
+            op,
+            None,
+        )
 
 
 def _value(v):
@@ -36,8 +41,12 @@ def _make(data, inputs, rule, op):
     return out
 
 
-Value.__add__ = lambda a, b: _make(a.data + _value(b).data, (a, _value(b)), lambda g, o: (g, g), "add")
-Value.__sub__ = lambda a, b: _make(a.data - _value(b).data, (a, _value(b)), lambda g, o: (g, -g), "sub")
+Value.__add__ = lambda a, b: _make(
+    a.data + _value(b).data, (a, _value(b)), lambda g, o: (g, g), "add"
+)
+Value.__sub__ = lambda a, b: _make(
+    a.data - _value(b).data, (a, _value(b)), lambda g, o: (g, -g), "sub"
+)
 Value.__mul__ = lambda a, b: (
     lambda b: _make(a.data * b.data, (a, b), lambda g, o: (g * b.data, g * a.data), "mul")
 )(_value(b))
@@ -62,7 +71,7 @@ def right_walk(output):
     output.grad = 1.0
     for node in reversed(order):
         if node.inputs:
-            for a, c in zip(node.inputs, node.local_rule(node.grad)):
+            for a, c in zip(node.inputs, node.local_rule(node.grad), strict=True):
                 a.grad += c
 
 
@@ -125,7 +134,9 @@ def test_a_plain_recursion_is_a_node_visited_before_its_users_are_done():
         output.grad = 1.0
 
         def push(node):
-            for a, c in zip(node.inputs, node.local_rule(node.grad)) if node.inputs else ():
+            for a, c in (
+                zip(node.inputs, node.local_rule(node.grad), strict=True) if node.inputs else ()
+            ):
                 a.grad += c
                 push(a)
 
@@ -143,7 +154,12 @@ def test_gradients_left_over_from_an_earlier_call_are_named():
 
 
 def test_a_walk_that_resets_the_leaves_too_is_told_that_grad_adds_up():
-    verdict = check_walk(WALK, variant(("        if node.inputs:\n            node", "        if True:\n            node")))
+    verdict = check_walk(
+        WALK,
+        variant(
+            ("        if node.inputs:\n            node", "        if True:\n            node")
+        ),
+    )
     assert not verdict and verdict.slips == ("leaves reset",), verdict.message
 
 
@@ -174,7 +190,9 @@ def test_an_exception_gets_a_sentence():
         raise KeyError("oops")
 
     verdict = check_walk(WALK, broken)
-    assert not verdict and verdict.message == "backward(): your backward() raised KeyError ('oops')."
+    assert (
+        not verdict and verdict.message == "backward(): your backward() raised KeyError ('oops')."
+    )
 
 
 def test_the_stub_is_told_to_be_replaced():
@@ -242,7 +260,11 @@ def test_a_right_operation_passes():
 @pytest.mark.parametrize(
     "rule, slip, words",
     [
-        (lambda g, a, o: (g / (2 * a.data),), "input for output", "used the input where the output"),
+        (
+            lambda g, a, o: (g / (2 * a.data),),
+            "input for output",
+            "used the input where the output",
+        ),
         (lambda g, a, o: (1 / (2 * o.data),), "no upstream", "g, is not multiplied in"),
         (lambda g, a, o: (-g / (2 * o.data),), "sign", "sign is flipped"),
     ],
@@ -310,7 +332,9 @@ def test_a_wrong_gradient_is_named_by_its_input():
         return da - math.tanh(a * b), db, dc
 
     verdict = check_input_gradients(THREE, one_path)
-    assert not verdict and "your ∂L/∂a is" in verdict.message and "Hint: the hint" in verdict.message
+    assert (
+        not verdict and "your ∂L/∂a is" in verdict.message and "Hint: the hint" in verdict.message
+    )
 
 
 def test_a_flipped_sign_and_the_wrong_kind_are_named():

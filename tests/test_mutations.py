@@ -291,16 +291,12 @@ MUTANTS = {
 # tanh' from the input and division's sign show only on the random expressions.
 MUTANTS["01_2_scalar_autograd"] = {
     "engine: += made =": [("a.grad += contribution", "a.grad = contribution")],
-    "engine: the walk in forward order": [
-        ("for node in reversed(order):", "for node in order:")
-    ],
+    "engine: the walk in forward order": [("for node in reversed(order):", "for node in order:")],
     "engine: the seed 1 dropped": [("    output.grad = 1.0\n", "")],
     "engine: multiply's partners swapped": [
         ("(g * b.data, g * a.data)", "(g * a.data, g * b.data)")
     ],
-    "engine: tanh' taken from the input": [
-        ("(g * (1 - out.data**2),)", "(g * (1 - a.data**2),)")
-    ],
+    "engine: tanh' taken from the input": [("(g * (1 - out.data**2),)", "(g * (1 - a.data**2),)")],
     "engine: division's rule with the wrong sign": [
         ("-g * a.data / b.data**2", "g * a.data / b.data**2")
     ],
