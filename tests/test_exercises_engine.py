@@ -1,4 +1,4 @@
-"""engine_checks: a learner's operation, backward() walk and hand gradients, judged in words.
+"""exercises.engine: a learner's operation, backward() walk and hand gradients, judged in words.
 
 A small engine with page 1.2's interface (``data``, ``grad``, ``inputs``, ``local_rule``)
 is defined here, so that these tests do not depend on the page.
@@ -7,10 +7,11 @@ is defined here, so that these tests do not depend on the page.
 import math
 import sys
 
-import engine_checks
 import pytest
 import torch
-from engine_checks import (
+
+from exercises import engine as engine_checks
+from exercises.engine import (
     ExpressionExercise,
     OperationExercise,
     WalkExercise,
@@ -195,11 +196,21 @@ def test_an_exception_gets_a_sentence():
     )
 
 
-def test_the_stub_is_told_to_be_replaced():
+def test_the_stub_is_not_attempted_and_a_later_not_implemented_error_is_named():
     def stub(output):
+        raise NotImplementedError  # the learner's cell, untouched
+
+    verdict = check_walk(WALK, stub)
+    assert not verdict and verdict.slips == ("not attempted",)
+    assert "not attempted yet. To try it, run this chapter in JupyterLab" in verdict.message
+
+    def half_done(output):
+        output.grad = 1.0
         raise NotImplementedError
 
-    assert "still raises NotImplementedError" in check_walk(WALK, stub).message
+    assert "still raises NotImplementedError" in check_walk(WALK, half_done).message
+    for check, exercise in ((check_operation, SQRT), (check_input_gradients, THREE)):
+        assert "not attempted yet" in check(exercise, stub).message
 
 
 def test_a_gradient_of_the_wrong_kind_gets_a_sentence():

@@ -296,7 +296,9 @@ MUTANTS["01_2_scalar_autograd"] = {
     "engine: multiply's partners swapped": [
         ("(g * b.data, g * a.data)", "(g * a.data, g * b.data)")
     ],
-    "engine: tanh' taken from the input": [("(g * (1 - out.data**2),)", "(g * (1 - a.data**2),)")],
+    "engine: tanh' taken from the input": [
+        ("(g * d_tanh_from_output(out.data),)", "(g * d_tanh_from_output(a.data),)")
+    ],
     "engine: division's rule with the wrong sign": [
         ("-g * a.data / b.data**2", "g * a.data / b.data**2")
     ],

@@ -1,4 +1,4 @@
-"""Checks for a learner's scalar autograd engine (page 1.2), in plain words.
+"""The checks of a learner's scalar autograd engine (page 1.2), in plain words.
 
 Page 1.2 builds a ``Value``: a number ``data``, a gradient ``grad``, the values it was
 computed from, ``inputs``, and ``local_rule``, a function that takes the gradient of the
@@ -16,8 +16,9 @@ output and returns one contribution per input. Three kinds of exercise are check
 The learner's code runs in a thread of its own with a time limit; a walk that never ends,
 recursion past the limit, an exception or a value of the wrong kind each becomes one sentence,
 never a traceback. The checks build their own ``Value``s, so the page's values are never
-touched, and the ``Value`` class, the recursion limit and torch's default dtype are put back
-as they were. Importing it has no side effects.
+touched; the ``Value`` class, the recursion limit and the process-wide settings that
+``running`` restores after any learner's code are put back as they were. Importing it has no
+side effects.
 """
 
 import contextvars
@@ -31,7 +32,8 @@ from dataclasses import dataclass
 
 import torch
 
-from exercises import Verdict
+from .running import _global_state, _is_stub, _what
+from .words import Verdict, _error_words, _how_to_start
 
 __all__ = [
     "ExpressionExercise",
@@ -62,7 +64,8 @@ class _Outcome:
 def _run(function, *args, value_class=None):
     """``function(*args)`` in its own thread, stopped after ``TIME_LIMIT``; never raises."""
     saved_class = dict(vars(value_class)) if value_class is not None else None
-    saved_limit, saved_dtype = sys.getrecursionlimit(), torch.get_default_dtype()
+    saved_limit = sys.getrecursionlimit()
+    saved = [(getter(), setter) for getter, setter in _global_state()]
     outcome = _Outcome()
 
     def work():
@@ -83,7 +86,8 @@ def _run(function, *args, value_class=None):
         thread.join(1.0)
         outcome.error = _TimeLimit()
     sys.setrecursionlimit(saved_limit)
-    torch.set_default_dtype(saved_dtype)
+    for state, setter in saved:
+        setter(state)
     if saved_class is not None:
         _restore_class(value_class, saved_class)
     return outcome
@@ -120,16 +124,6 @@ def _error_sentence(name, what, error):
     return f"{name}: your {what} raised {_error_words(error)}."
 
 
-def _error_words(error):
-    kind = type(error).__name__
-    try:
-        text = " ".join(str(error).split())[:300]
-    # An exception whose message cannot be made is still named.
-    except Exception:  # noqa: BLE001
-        text = ""
-    return f"{kind} ({text})" if text else kind
-
-
 def _number(value):
     """``value`` as a float if it is a plain real number (or a one-element tensor), else None."""
     if isinstance(value, bool):
@@ -162,6 +156,11 @@ def _all_close(got, expected):
 
 def _fmt(v):
     return f"{v:.6g}".replace("-", "−")
+
+
+def _not_attempted(name, answer, must_pass):
+    message = f"{name}: not attempted yet. {_how_to_start(_what(answer))}"
+    return _failed(message, ("not attempted",), must_pass)
 
 
 def _passed(name, must_pass, message):
@@ -204,6 +203,8 @@ class OperationExercise:
 def check_operation(exercise, operation, must_pass=False):
     """Run ``operation(a)`` on fresh values; compare its value and local rule with autograd."""
     name, Value = exercise.name, exercise.value_class
+    if _is_stub(operation):
+        return _not_attempted(name, operation, must_pass)
     got, expected, cases = [], [], []
     for number, v in enumerate(exercise.inputs):
         g = UPSTREAM[number % len(UPSTREAM)]
@@ -371,6 +372,8 @@ WALK_SLIPS = {  # a mistaken walk: what it does, and the words that name it
 def check_walk(exercise, walk, must_pass=False):
     """Run ``walk(output)`` on each expression, twice on the same graph; name the mistake."""
     name, Value = exercise.name, exercise.value_class
+    if _is_stub(walk):
+        return _not_attempted(name, walk, must_pass)
     results = []  # per expression: (learner's leaf gradients, autograd's, the expression)
     for build, values in exercise.expressions:
         leaves = [Value(v) for v in values]
@@ -495,6 +498,8 @@ class ExpressionExercise:
 def check_input_gradients(exercise, answer, must_pass=False):
     """Call ``answer(*numbers)`` on each case; compare each returned number with autograd."""
     name = exercise.name
+    if _is_stub(answer):
+        return _not_attempted(name, answer, must_pass)
     names = list(inspect.signature(exercise.expression).parameters)
     for values in exercise.cases:
         outcome = _run(answer, *values)
