@@ -120,7 +120,7 @@ def variant(source_edit):
     [
         (("a.grad += c", "a.grad = c"), "assigned", "assigned instead of added"),
         (("in reversed(order)", "in order"), "forward order", "visited before its users"),
-        (("    output.grad = 1.0\n", ""), "not seeded", "not seeded with 1"),
+        (("    output.grad = 1.0\n", ""), "not seeded", "not set to 1 at the start"),
     ],
     ids=["assigned", "forward order", "not seeded"],
 )

@@ -9,7 +9,7 @@ output and returns one contribution per input. Three kinds of exercise are check
 - ``WalkExercise`` / ``check_walk``: a learner's ``backward(output)`` on graphs with reused
   values, called twice on the same graph, against autograd; the mistakes named are a
   gradient assigned instead of added, a node visited before its users are done, the output's
-  gradient not seeded with 1, and gradients left over from an earlier call;
+  gradient not set to 1 at the start, and gradients left over from an earlier call;
 - ``ExpressionExercise`` / ``check_input_gradients``: every input's gradient of a small
   expression, written by hand, against autograd.
 
@@ -364,7 +364,7 @@ WALK_SLIPS = {  # a mistaken walk: what it does, and the words that name it
     ),
     "not seeded": (
         lambda out: _walk(out, seed=False),
-        "the output's gradient is not seeded with 1: ∂L/∂L = 1 starts the walk",
+        "the output's gradient is not set to 1 at the start: ∂L/∂L = 1 starts the walk",
     ),
 }
 
