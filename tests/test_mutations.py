@@ -386,3 +386,24 @@ def test_the_random_neurons_steps_alone_stop_these_mutants(mutant):
     assert 'auto_r["' in cells[number - 1], (
         f"the mutant was stopped in cell {number}, not by the random neuron:\n{cells[number - 1]}"
     )
+
+
+# Page 1.2's worked examples use no tanh and no division: the 300 random expressions, which
+# use every operation, must stop these two.
+ENGINE_RANDOM_ONLY = [
+    "engine: tanh' taken from the input",
+    "engine: division's rule with the wrong sign",
+]
+
+
+@pytest.mark.parametrize("mutant", ENGINE_RANDOM_ONLY)
+def test_page_1_2s_random_expressions_stop_what_its_examples_do_not_use(mutant):
+    chapter = "01_2_scalar_autograd"
+    cells = mutate(chapter_cells(chapter), MUTANTS[chapter][mutant])
+    outcome = run_cells(cells, chapter)
+    assert outcome is not None, f"{chapter} still passes with the mutant {mutant!r}"
+    error, number = outcome
+    assert isinstance(error, AssertionError), f"stopped in cell {number} with {error!r}"
+    assert "random_expression(rng)" in cells[number - 1], (
+        f"the mutant was stopped in cell {number}, not by the random expressions"
+    )
