@@ -163,9 +163,11 @@ def _not_attempted(name, answer, must_pass):
     return _failed(message, ("not attempted",), must_pass)
 
 
-def _passed(name, must_pass, message):
+def _passed(name, must_pass, message, count, what):
     if must_pass:
-        return Verdict(True, f"{name}: the reference solution agrees with autograd.")
+        return Verdict(
+            True, f"{name}: the reference solution matches autograd on all {count} {what}."
+        )
     return Verdict(True, message)
 
 
@@ -262,7 +264,8 @@ def check_operation(exercise, operation, must_pass=False):
         expected.append(g * derivative)
         cases.append((v, g))
     if _all_close(got, expected):
-        return _passed(name, must_pass, f"{name}: correct on all {len(cases)} inputs.")
+        count = len(cases)
+        return _passed(name, must_pass, f"{name}: correct on all {count} inputs.", count, "inputs")
     slips = []
     if exercise.from_output is not None and _all_close(
         got, [g * exercise.from_output(v) for v, g in cases]
@@ -445,9 +448,8 @@ def check_walk(exercise, walk, must_pass=False):
             must_pass,
         )
     count = len(results)
-    return _passed(
-        name, must_pass, f"{name}: correct on all {count} graphs, called twice on each."
-    )
+    message = f"{name}: correct on all {count} graphs, called twice on each."
+    return _passed(name, must_pass, message, count, "graphs")
 
 
 def _slip_result(slip, build, values, Value):
@@ -525,4 +527,5 @@ def check_input_gradients(exercise, answer, must_pass=False):
                     message += f" Hint: {exercise.hint}"
                 return _failed(message, ("wrong",), must_pass)
     count = len(exercise.cases)
-    return _passed(name, must_pass, f"{name}: every gradient correct on all {count} cases.")
+    message = f"{name}: every gradient correct on all {count} cases."
+    return _passed(name, must_pass, message, count, "cases")
