@@ -28,7 +28,15 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 from matplotlib.path import Path
 
-__all__ = ["Graph", "GraphFigure", "Node", "draw_graph", "record_graph"]
+__all__ = [
+    "Graph",
+    "GraphFigure",
+    "Node",
+    "draw_graph",
+    "draw_recorded",
+    "graph_of_values",
+    "record_graph",
+]
 
 # Where autograd keeps a forward value that no named tensor gives: an operation that
 # saved its own output, or the consumer of a node that saved its inputs (one attribute
@@ -59,7 +67,7 @@ class Node:
 
     @property
     def is_leaf(self):
-        return self.op == "AccumulateGrad"
+        return self.op in ("AccumulateGrad", "leaf")
 
 
 @dataclass(frozen=True)
@@ -71,12 +79,14 @@ class Graph:
     of node ids, from input to output: ``source`` made the input number ``position`` of
     ``target`` (``target.grad_fn.next_functions[position]``). ``constants`` are the
     named tensors that are not in the record because they do not require a gradient.
+    ``recorder`` names what recorded the graph: autograd, or a learner's own engine.
     """
 
     output_name: str
     nodes: tuple[Node, ...]
     edges: tuple[tuple[int, int, int], ...]
     constants: tuple[tuple[str, torch.Tensor], ...] = field(compare=False)
+    recorder: str = "autograd"
 
     def node(self, name):
         """The node of the tensor called ``name``."""
@@ -101,13 +111,17 @@ class Graph:
             f"{self.label(self.nodes[s])} → {self.label(self.nodes[t])}" for s, t, _ in self.edges
         )
         text = (
-            f"The computation graph of {pretty(self.output_name)} as autograd recorded it. "
+            f"The computation graph of {pretty(self.output_name)} as {self.recorder} recorded "
+            "it. "
             f"{len(self.nodes)} nodes: {nodes}. "
             f"{len(self.edges)} edges, from input to output: {edges}."
         )
         if self.constants:
             listed = ", ".join(f"{pretty(n)} = {format_value(t)}" for n, t in self.constants)
-            text += f" Not in autograd's record, because they do not require a gradient: {listed}."
+            text += (
+                f" Not in {self.recorder}'s record, because they do not require a gradient: "
+                f"{listed}."
+            )
         return text
 
 
@@ -330,6 +344,13 @@ def draw_graph(output, names=None, gradients=None, caption=None, check=True, max
     """
     graph = record_graph(output, names)
     gradients = _check_gradients(graph, names or {}, gradients or {}, output, check)
+    return draw_recorded(graph, gradients, caption, max_width)
+
+
+def draw_recorded(graph, gradients=(), caption=None, max_width=_MAX_WIDTH):
+    """Draw a :class:`Graph` already recorded (by :func:`record_graph` or
+    :func:`graph_of_values`), with ``gradients`` as (name, tensor) pairs, already checked."""
+    gradients = tuple(gradients)
     if caption is None:
         caption = (
             f"The computation graph of {pretty(graph.output_name)} as autograd recorded it, "
@@ -434,7 +455,7 @@ def draw_graph(output, names=None, gradients=None, caption=None, check=True, max
         ax.text(
             0.0,
             floor + 0.2,
-            f"Not in autograd's record (no requires_grad): {listed}",
+            f"Not in {graph.recorder}'s record (no requires_grad): {listed}",
             **_NOTE,
         )
 
@@ -603,3 +624,61 @@ def _layout(graph):
         for above, below in zip(ids, ids[1:], strict=False):
             row[below] = min(row[below], row[above] - 1)
     return column, row
+
+
+def graph_of_values(output, names=None, recorder="our engine"):
+    """The graph that a scalar engine of single numbers recorded, as a :class:`Graph`.
+
+    Each value of the engine has ``data`` (a number), ``inputs`` (the values it was computed
+    from) and ``op`` (its operation's name; ``"leaf"`` for a value created by hand,
+    ``"constant"`` for a plain number in an expression). Constants are left out, as autograd
+    leaves out tensors that require no gradient, and an edge's position counts only the
+    inputs that are not constants. Nodes come in :func:`record_graph`'s order, so that a
+    graph and autograd's record of the same expression can be compared node by node.
+    ``names`` maps names to values of the graph.
+    """
+    for attribute in ("data", "inputs", "op"):
+        if not hasattr(output, attribute):
+            raise TypeError(
+                f"graph_of_values: output must be a value of a scalar engine, with data, inputs "
+                f"and op; {type(output).__name__} has no {attribute!r}"
+            )
+
+    def recorded(node):
+        return [a for a in node.inputs if a.op != "constant"]
+
+    order, index = [], {}
+    stack = [(output, False)]
+    while stack:  # depth first, inputs before the node that uses them, as in record_graph
+        node, inputs_done = stack.pop()
+        if id(node) in index:
+            continue
+        if inputs_done:
+            index[id(node)] = len(order)
+            order.append(node)
+            continue
+        stack.append((node, True))
+        for child in reversed(recorded(node)):
+            if id(child) not in index:
+                stack.append((child, False))
+    edges = tuple(
+        (index[id(child)], index[id(node)], position)
+        for node in order
+        for position, child in enumerate(recorded(node))
+    )
+    named = {}
+    for name, value in (names or {}).items():
+        if id(value) not in index:
+            raise ValueError(f"graph_of_values: names[{name!r}] is not a value of the graph")
+        named[id(value)] = name
+    nodes = tuple(
+        Node(
+            id=i,
+            op=node.op,
+            name=named.get(id(node)),
+            value=torch.tensor(float(node.data), dtype=torch.float64),
+            grad_fn=node,
+        )
+        for i, node in enumerate(order)
+    )
+    return Graph(named.get(id(output), "L"), nodes, edges, (), recorder=recorder)

@@ -157,6 +157,8 @@ def test_chapter_asserts_hand_gradient_equals_autograd(path):
 # helper named for autograd (`autograd_grads`), or finite differences standing in for the
 # derivation, as attributes, names or keyword arguments (docstrings and comments do not count).
 AUTOGRAD_NAMES = {"backward", "grad", "requires_grad", "requires_grad_", "numerical_gradient"}
+# Page 1.2's walk over its own engine, whose values have a `.grad` of their own (not autograd's).
+ENGINE_WALKS = {"solution_backward"}
 
 
 def hand_functions(tree):
@@ -183,6 +185,7 @@ def autograd_in_hand_code(tree):
     return [
         (function.name, _autograd_name(node))
         for function in hand_functions(tree)
+        if function.name not in ENGINE_WALKS
         for node in ast.walk(function)
         if _autograd_name(node) in AUTOGRAD_NAMES or "autograd" in (_autograd_name(node) or "")
     ]
@@ -268,7 +271,9 @@ def test_exercises_keep_their_answers_behind_a_click(path):
             f"{path.name} cell {i + 1}: the discussion after a solution must be collapsed"
         )
     setups = [
-        i for i, source in enumerate(sources) if re.search(r"= (Function)?Exercise\(", source)
+        i
+        for i, source in enumerate(sources)
+        if re.search(r"= (Function|Operation|Walk|Expression)?Exercise\(", source)
     ]
     assert len(setups) == len(solutions), f"{path.name}: an exercise without a solution"
     for i in setups:
@@ -277,7 +282,15 @@ def test_exercises_keep_their_answers_behind_a_click(path):
     checks = [
         cell
         for cell, source in zip(cells, sources, strict=True)
-        if source.startswith(("check_gradient(", "check_autograd_function("))
+        if source.startswith(
+            (
+                "check_gradient(",
+                "check_autograd_function(",
+                "check_operation(",  # page 1.2's engine exercises
+                "check_walk(",
+                "check_input_gradients(",
+            )
+        )
         and "must_pass" not in source
     ]
     assert len(checks) == len(solutions), f"{path.name}: an exercise without a learner's check"

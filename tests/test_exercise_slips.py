@@ -52,7 +52,8 @@ IDS = [f"{chapter}:{exercise}" for chapter, exercise, _ in EXERCISES]
 
 def test_every_chapter_has_exercises_with_reference_solutions():
     for chapter in CHAPTERS:
-        assert len(reference_pairs(chapter)) >= 3, f"{chapter}: fewer than 3 exercises found"
+        found = len(reference_pairs(chapter)) + len(engine_pairs(chapter))
+        assert found >= 3, f"{chapter}: fewer than 3 exercises found"
 
 
 def n_of(exercise, arguments):
@@ -409,3 +410,67 @@ def test_the_slip_table_collects_and_covers_an_autograd_function_exercise():
     # x, w and b each: sign, half, twice, /N, ×N; and transposed for the 2-D w (and x, b).
     named = assert_every_slip_is_named(namespace["layer_exercise"], namespace["SolutionTanhLayer"])
     assert named == 3 * 6
+
+
+# --- Page 1.2's engine exercises (engine_checks) ---------------------------------------------
+# Each reference solution's source is edited into a slip, run in the page's namespace, and the
+# check must name that slip.
+
+ENGINE_CHECKS = ("check_operation", "check_walk", "check_input_gradients")
+
+
+def engine_pairs(chapter):
+    """(check, exercise name, solution name) of each `check_...(e, s, must_pass=True)`."""
+    pairs = []
+    for cell in chapter_cells(chapter):
+        for node in ast.walk(ast.parse(cell)):
+            if (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "id", None) in ENGINE_CHECKS
+                and any(k.arg == "must_pass" for k in node.keywords)
+            ):
+                pairs.append((node.func.id, node.args[0].id, node.args[1].id))
+    return pairs
+
+
+ENGINE_SLIPS = {  # solution: [(slip, [(correct text, wrong text), ...]), ...]
+    "solution_sqrt": [
+        ("input for output", [("g / (2 * out.data)", "g / (2 * a.data)")]),
+        ("no upstream", [("(g / (2 * out.data),)", "(1 / (2 * out.data),)")]),
+        ("sign", [("(g / (2 * out.data),)", "(-g / (2 * out.data),)")]),
+    ],
+    "solution_backward": [
+        ("assigned", [("a.grad += contribution", "a.grad = contribution")]),
+        ("forward order", [("in reversed(order):", "in order:")]),
+        ("not seeded", [("    output.grad = 1.0\n", "")]),
+        ("left over", [("            node.grad = 0.0\n", "            pass\n")]),
+    ],
+    "solution_gradients": [
+        ("wrong", [("dL_da = dL_dab * b + t", "dL_da = dL_dab * b")]),
+    ],
+}
+ENGINE_CASES = [
+    (solution, slip, edits) for solution, slips in ENGINE_SLIPS.items() for slip, edits in slips
+]
+
+
+def test_every_engine_exercise_has_slips_in_the_table():
+    solutions = {solution for _, _, solution in engine_pairs("01_2_scalar_autograd")}
+    assert solutions == set(ENGINE_SLIPS)
+
+
+@pytest.mark.parametrize(
+    "solution, slip, edits", ENGINE_CASES, ids=[f"{s}:{slip}" for s, slip, _ in ENGINE_CASES]
+)
+def test_an_engine_slip_applied_to_the_reference_gets_its_diagnosis(solution, slip, edits):
+    chapter = "01_2_scalar_autograd"
+    namespace = dict(chapter_namespace(chapter))
+    (check, exercise, _), *_ = [p for p in engine_pairs(chapter) if p[2] == solution]
+    (source,) = [c for c in chapter_cells(chapter) if f"def {solution}(" in c]
+    source = source[: source.index(f"\n\n\n{check}(")]
+    for correct, wrong in edits:
+        assert correct in source, f"{solution} no longer contains {correct!r}"
+        source = source.replace(correct, wrong)
+    exec(source, namespace)
+    verdict = namespace[check](namespace[exercise], namespace[solution])
+    assert not verdict and slip in verdict.slips, (slip, verdict.message)

@@ -487,6 +487,26 @@ MUTANTS = {
     },
 }
 
+# Page 1.2's engine: each mutant is stopped by the page's own comparisons with autograd (on
+# page 1.1's example, on x * x and exp(x) + exp(x), on 300 random expressions) or with
+# torch.optim.SGD. Multiply's partners swapped gives w·g instead of x·g on the example (w ≠ x);
+# tanh' from the input and division's sign show only on the random expressions.
+MUTANTS["01_2_scalar_autograd"] = {
+    "engine: += made =": [("a.grad += contribution", "a.grad = contribution")],
+    "engine: the walk in forward order": [("for node in reversed(order):", "for node in order:")],
+    "engine: the seed 1 dropped": [("    output.grad = 1.0\n", "")],
+    "engine: multiply's partners swapped": [
+        ("(g * b.data, g * a.data)", "(g * a.data, g * b.data)")
+    ],
+    "engine: tanh' taken from the input": [
+        ("(g * d_tanh_from_output(out.data),)", "(g * d_tanh_from_output(a.data),)")
+    ],
+    "engine: division's rule with the wrong sign": [
+        ("-g * a.data / b.data**2", "g * a.data / b.data**2")
+    ],
+    "engine: the zeroing skipped": [("    w.grad = 0.0  # zero the leaf's gradient\n", "")],
+}
+
 
 def mutate(cells, edits):
     for correct, wrong in edits:
@@ -567,4 +587,25 @@ def test_the_random_neurons_steps_alone_stop_these_mutants(mutant):
     assert isinstance(error, AssertionError), f"stopped in cell {number} with {error!r}"
     assert 'auto_random["' in cells[number - 1], (
         f"the mutant was stopped in cell {number}, not by the random neuron:\n{cells[number - 1]}"
+    )
+
+
+# Page 1.2's worked examples use no tanh and no division: the 300 random expressions, which
+# use every operation, must stop these two.
+ENGINE_RANDOM_ONLY = [
+    "engine: tanh' taken from the input",
+    "engine: division's rule with the wrong sign",
+]
+
+
+@pytest.mark.parametrize("mutant", ENGINE_RANDOM_ONLY)
+def test_page_1_2s_random_expressions_stop_what_its_examples_do_not_use(mutant):
+    chapter = "01_2_scalar_autograd"
+    cells = mutate(chapter_cells(chapter), MUTANTS[chapter][mutant])
+    outcome = run_cells(cells, chapter)
+    assert outcome is not None, f"{chapter} still passes with the mutant {mutant!r}"
+    error, number = outcome
+    assert isinstance(error, AssertionError), f"stopped in cell {number} with {error!r}"
+    assert "random_expression(rng)" in cells[number - 1], (
+        f"the mutant was stopped in cell {number}, not by the random expressions"
     )

@@ -58,6 +58,16 @@ b2 = [[0.96, 0.17]]
         " [3.1, -0.2, 1.1, -1.7], [0.8, 2.9, -2.1, 1.6]]\n"
         "label_values = [2, 0, 3, 1, 1]\n"
     ),
+    # Page 1.2: every input different, a negative weight, an operation's inputs a < b.
+    "01_2_scalar_autograd": (
+        "w_value = -1.5  # the weight w\n"
+        "x_value = 0.75  # the input x\n"
+        "y_value = 2.5  # the target y\n"
+        "x_2, y_2 = -1.25, 0.5  # a second sample (x₂, y₂), for training\n"
+        "lr = 0.1  # the learning rate η\n"
+        "a_value, b_value = -0.8, 1.7  # the inputs a and b of one operation\n"
+        "g_value = -1.3  # the gradient G from above that operation\n"
+    ),
     "rules": "N, D, J, K = 7, 4, 5, 3  # samples, input features, hidden units, outputs\n"
     "M = 6  # sigmoid layers in the stack of the last row\n",
 }
