@@ -54,7 +54,7 @@ b2 = [[0.96, 0.17]]
     ),
     # N = 5 samples, K = 4 classes (N != K, no two logits equal), every class a label.
     "03_3_softmax_classifier": (
-        "z_values = [[0.3, -1.2, 2.2, 0.7], [1.9, 0.1, -0.6, -2.4], [-0.9, 1.4, 0.45, 2.6],"
+        "s_values = [[0.3, -1.2, 2.2, 0.7], [1.9, 0.1, -0.6, -2.4], [-0.9, 1.4, 0.45, 2.6],"
         " [3.1, -0.2, 1.1, -1.7], [0.8, 2.9, -2.1, 1.6]]\n"
         "label_values = [2, 0, 3, 1, 1]\n"
     ),
@@ -97,5 +97,23 @@ def test_notebook_runs_to_the_end_with_other_inputs(path):
         k for k in original if not k.startswith("__")
     ), "the variant must set the same names as the notebook's parameters cell"
     cells[index] = VARIANTS[path.stem]
+    outcome = run_cells(cells, path.stem, folder=path.parent)
+    assert outcome is None, f"{path.name} stopped at code cell {outcome[1]}: {outcome[0]!r}"
+
+
+# Page 3.3 with saturated rows: logits tens apart, so that probabilities come within 1e-30 of
+# 0 and 1 (and within 1e-300 at the page's logits spread a hundred times wider), two logits of
+# a row equal, and N = 3 samples, K = 5 classes. Only a wrong derivation may stop it.
+SATURATED_SOFTMAX = (
+    "s_values = [[40.0, -35.0, 0.5, 0.5, -3.0], [-60.0, 12.0, 70.0, -8.0, 1.0],"
+    " [2.0, 2.0, -45.0, 30.0, -30.0]]\n"
+    "label_values = [1, 2, 4]\n"
+)
+
+
+def test_page_3_3_runs_with_saturated_logits():
+    path = ROOT / "chapters" / "03_3_softmax_classifier.ipynb"
+    cells = ["".join(c["source"]) for c in cells_of(path)]
+    cells[parameters_cell(path)] = SATURATED_SOFTMAX
     outcome = run_cells(cells, path.stem, folder=path.parent)
     assert outcome is None, f"{path.name} stopped at code cell {outcome[1]}: {outcome[0]!r}"
