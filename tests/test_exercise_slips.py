@@ -247,27 +247,21 @@ OTHER_RIGHT_ANSWERS = {
         * torch.special.expit(-(x @ w1 + b1)),
     ),
     "three_layers_w1": lambda x, w1, w2, w3, y: _three_layers_w1(x, w1, w2, w3, y),
-    # Page 3.3: through the log and the softmax's full Jacobian, or with F.one_hot.
-    "soft_targets_z": lambda z, t: torch.einsum(
+    # Page 3.3: through the log and the softmax's full Jacobian, or with einsum.
+    "soft_targets_s": lambda s, y_soft: torch.einsum(
         "nq,nqc->nc",
-        -t / torch.softmax(z, dim=1) / len(z),
-        torch.diag_embed(torch.softmax(z, dim=1))
-        - torch.softmax(z, dim=1)[:, :, None] * torch.softmax(z, dim=1)[:, None, :],
+        -y_soft / torch.softmax(s, dim=1) / len(s),
+        torch.diag_embed(torch.softmax(s, dim=1))
+        - torch.softmax(s, dim=1)[:, :, None] * torch.softmax(s, dim=1)[:, None, :],
     ),
-    "softmax_squared_error_z": lambda z, y: torch.einsum(
+    "softmax_squared_error_s": lambda s, y: torch.einsum(
         "nq,nqc->nc",
-        2 * (torch.softmax(z, dim=1) - y),
-        torch.diag_embed(torch.softmax(z, dim=1))
-        - torch.softmax(z, dim=1)[:, :, None] * torch.softmax(z, dim=1)[:, None, :],
+        2 * (torch.softmax(s, dim=1) - y),
+        torch.diag_embed(torch.softmax(s, dim=1))
+        - torch.softmax(s, dim=1)[:, :, None] * torch.softmax(s, dim=1)[:, None, :],
     ),
-    "linear_classifier_w": lambda x, w, b, labels: (
-        torch.einsum(
-            "nd,nk->dk",
-            x,
-            torch.softmax(x @ w + b, dim=1)
-            - torch.nn.functional.one_hot(labels.long(), w.shape[1]),
-        )
-        / len(x)
+    "temperature": lambda s, y, tau: (
+        -torch.einsum("nq,nq->", torch.softmax(s / tau, dim=1) - y, s) / (len(s) * tau**2)
     ),
 }
 

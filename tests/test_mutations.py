@@ -461,8 +461,12 @@ MUTANTS = {
         **PAGE_3_2_ISSUE_28_MUTANTS,
     },
     "03_3_softmax_classifier": {
-        "softmax's Jacobian without -pp^T": [
-            ("return torch.diag(p) - torch.outer(p, p)", "return torch.diag(p)")
+        "softmax's Jacobian without -p^T p": [
+            ("return torch.diag(p.reshape(-1)) - p.T @ p", "return torch.diag(p.reshape(-1))")
+        ],
+        # For a 1 x K row p, p p^T is one number, which broadcasts over diag(p).
+        "softmax's Jacobian with the dot product p p^T for the outer product": [
+            ("p.T @ p", "p @ p.T")
         ],
         "softmax's VJP without <g, p>": [("return p * (g - g_dot_p)", "return p * g")],
         "cross-entropy gradient without /N": [
@@ -478,8 +482,47 @@ MUTANTS = {
         "the max-shift subtracted in the gradient too": [
             (
                 "return (p - one_hot(labels, k)) / n",
-                "return (p - one_hot(labels, k) - z.max(dim=1, keepdim=True).values) / n",
+                "return (p - one_hot(labels, k) - s.max(dim=1, keepdim=True).values) / n",
             )
+        ],
+        # What the page shows is what it asserted: a wrong formula where a shown number
+        # comes from (issue 28).
+        "the Jacobian shown without its -p^T p": [
+            (
+                "by_hand.append(d_softmax(softmax(s_row)))",
+                "by_hand.append(torch.diag(softmax(s_row).reshape(-1)))",
+            )
+        ],
+        "the large-logit gradient shown without the shift": [
+            (
+                "dL_ds_stable[name] = stable_cross_entropy_backward(s_case, labels)",
+                "dL_ds_stable[name] = cross_entropy_backward(s_case, labels)",
+            )
+        ],
+        "accuracy: a count of the right samples, not a fraction": [
+            (".double().mean().item()", ".double().sum().item()")
+        ],
+        "accuracy: the fraction of wrong samples": [
+            ("(s.argmax(dim=1) == labels)", "(s.argmax(dim=1) != labels)")
+        ],
+        "the linear classifier trained without its bias's gradient": [
+            (
+                'linear["b"] = linear["b"] - lr * dL_ds_linear.sum(dim=0, keepdim=True)',
+                'linear["b"] = linear["b"]',
+            )
+        ],
+        # The questions' answers and right options (issue 28).
+        "Jacobian question: the answer read off the diagonal": [
+            ("answer = d_softmax_question[0, 1]", "answer = d_softmax_question[0, 0]")
+        ],
+        "dL/dS question: the answer read from another class's entry": [
+            ("answer = dL_ds_question[0, 0]", "answer = dL_ds_question[0, 1]")
+        ],
+        "Jacobian shape question: another option marked right": [
+            ("right_shape = 0", "right_shape = 1")
+        ],
+        "max-shift question: another option marked right": [
+            ("right_shift = 0", "right_shift = 3")
         ],
         # Three spiral points sit at the origin and b1 starts at 0: their hidden
         # pre-activations are exactly 0, where torch.relu's slope is 0.

@@ -54,7 +54,7 @@ b2 = [[0.96, 0.17]]
     ),
     # N = 5 samples, K = 4 classes (N != K, no two logits equal), every class a label.
     "03_3_softmax_classifier": (
-        "z_values = [[0.3, -1.2, 2.2, 0.7], [1.9, 0.1, -0.6, -2.4], [-0.9, 1.4, 0.45, 2.6],"
+        "s_values = [[0.3, -1.2, 2.2, 0.7], [1.9, 0.1, -0.6, -2.4], [-0.9, 1.4, 0.45, 2.6],"
         " [3.1, -0.2, 1.1, -1.7], [0.8, 2.9, -2.1, 1.6]]\n"
         "label_values = [2, 0, 3, 1, 1]\n"
     ),
@@ -164,8 +164,8 @@ def test_notebook_runs_with_inputs_that_break_the_examples_coincidences(path, so
     assert outcome is None, f"{path.name} stopped at code cell {outcome[1]}: {outcome[0]!r}"
 
 
-# Pages 3.1 and 3.2: inputs that saturate the sigmoid. float32 rounds sigma(s) to 1 from
-# s of about 17 on, where the hand sigma(1 - sigma) is 0 and autograd's route through exp(-s)
+# Pages 3.1 to 3.3: inputs that saturate the sigmoid (and the softmax). float32 rounds
+# sigma(s) to 1 from s of about 17 on, where the hand sigma(1 - sigma) is 0 and autograd's route through exp(-s)
 # is not: the pages' tolerances come from float32's rounding on the values at hand, so they
 # run to the end here too.
 SATURATING_VARIANTS = {
@@ -185,6 +185,14 @@ b1 = [[1.5, -2.0, 0.5, 3.0, -1.0]]
 w2 = [[2.5, -1.5], [-3.0, 2.0], [1.5, 3.5], [-2.0, -2.5], [3.0, 1.0]]
 b2 = [[0.5, -0.5]]
 """,
+    # Page 3.3 with saturated rows: logits tens apart, so that probabilities come within
+    # 1e-30 of 0 and 1 (and within 1e-300 at the page's logits spread a hundred times
+    # wider), two logits of a row equal, and N = 3 samples, K = 5 classes.
+    "03_3_softmax_classifier": (
+        "s_values = [[40.0, -35.0, 0.5, 0.5, -3.0], [-60.0, 12.0, 70.0, -8.0, 1.0],"
+        " [2.0, 2.0, -45.0, 30.0, -30.0]]\n"
+        "label_values = [1, 2, 4]\n"
+    ),
 }
 
 
