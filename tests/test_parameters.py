@@ -165,9 +165,9 @@ def test_notebook_runs_with_inputs_that_break_the_examples_coincidences(path, so
 
 
 # Pages 3.1 to 3.3: inputs that saturate the sigmoid (and the softmax). float32 rounds
-# sigma(s) to 1 from s of about 17 on, where the hand sigma(1 - sigma) is 0 and autograd's route through exp(-s)
-# is not: the pages' tolerances come from float32's rounding on the values at hand, so they
-# run to the end here too.
+# sigma(s) to 1 from s of about 17 on, where the hand sigma(1 - sigma) is 0 and autograd's
+# route through exp(-s) is not: the pages' tolerances come from float32's rounding on the
+# values at hand, so they run to the end here too.
 SATURATING_VARIANTS = {
     # N = 4, D = 2, K = 1: s = 18.3, -19, -2.2 and 9.7; targets away from the predictions.
     "03_1_sigmoid_neuron": """
