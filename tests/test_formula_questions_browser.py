@@ -74,7 +74,7 @@ def question_of(form):
     answers = [torch.tensor(a, dtype=torch.float64) for a in json.loads(form["answer"])]
     slips = [
         (message, [torch.tensor(v, dtype=torch.float64) for v in values])
-        for message, values in json.loads(form["slips"])
+        for message, values, *_ in json.loads(form["slips"])
     ]
     letters = {int(size): letter for size, letter in json.loads(form["letters"]).items()}
     return FormulaQuestion(form["id"], "", {}, letters, draws, answers, slips, form["advice"])
@@ -83,7 +83,8 @@ def question_of(form):
 def typed_cases(form, call):
     """(text, the verdict wanted) for each kind of answer the issue lists."""
     answer = call["answer"]
-    matrix = next(name for name, shape in call["names"].items() if len(shape) == 2)
+    names = call["names"]  # a matrix for the shape error; on a page of numbers, a number
+    matrix = next((name for name, shape in names.items() if len(shape) == 2), next(iter(names)))
     wanted = [
         (answer, "correct"),
         (f"-(-({answer}))", "correct"),

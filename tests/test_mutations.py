@@ -533,7 +533,8 @@ MUTANTS = {
 # Page 1.2's engine: each mutant is stopped by the page's own comparisons with autograd (on
 # page 1.1's example, on x * x and exp(x) + exp(x), on 300 random expressions) or with
 # torch.optim.SGD. Multiply's partners swapped gives w·g instead of x·g on the example (w ≠ x);
-# tanh' from the input and division's sign show only on the random expressions.
+# tanh' from the input and division's sign show only on the random expressions. A formula
+# question's answer is asserted equal to autograd's on the page's inputs when its cell runs.
 MUTANTS["01_2_scalar_autograd"] = {
     "engine: += made =": [("a.grad += contribution", "a.grad = contribution")],
     "engine: the walk in forward order": [("for node in reversed(order):", "for node in order:")],
@@ -548,6 +549,12 @@ MUTANTS["01_2_scalar_autograd"] = {
         ("-g * a.data / b.data**2", "g * a.data / b.data**2")
     ],
     "engine: the zeroing skipped": [("    w.grad = 0.0  # zero the leaf's gradient\n", "")],
+    "formula question: tanh's rule with 1 + o²": [
+        ('answer="g * (1 - o^2)"', 'answer="g * (1 + o^2)"')
+    ],
+    "formula question: division's rule without its minus": [
+        ('answer="-g * a / b^2"', 'answer="g * a / b^2"')
+    ],
 }
 
 
