@@ -34,12 +34,12 @@ DRAWS = 2  # random draws of every name
 DECIMALS = 2  # a drawn entry's decimals: short pages, the same floats in both evaluators
 RTOL = 1e-9  # agreement of two evaluations of equal formulas, in float64
 USUAL = {
-    "sign": "Every entry has the wrong sign: check the sign of each factor.",
-    "twice": "Every entry is twice the right one: is a factor 2 counted twice?",
-    "half": "Every entry is half the right one: a factor 2 is missing.",
-    "divided by N": "Every entry is the right one divided by N: a sum does not divide by N "
+    "sign": "Your formula gives the answer with the wrong sign: check the sign of each factor.",
+    "twice": "Your formula gives twice the answer: is a factor 2 counted twice?",
+    "half": "Your formula gives half the answer: a factor 2 is missing.",
+    "divided by N": "Your formula gives the answer divided by N: a sum does not divide by N "
     "(only a mean does).",
-    "times N": "Every entry is N times the right one: a mean divides by N.",
+    "times N": "Your formula gives N times the answer: a mean divides by N.",
     "transpose": "Your formula gives the transpose of the answer: a transpose is on the wrong "
     "side, or missing.",
 }
@@ -247,23 +247,15 @@ class FormulaQuestion:
         e = html_escape.escape
         name = f"question-{self.id}"
 
-        def numbers(value):
-            return json.loads(json.dumps(value.tolist()))
-
         data = {
             "kind": "formula",
             "names": json.dumps(
-                {key: [numbers(draw[key]) for draw in self.draws] for key in self.draws[0]}
+                {key: [draw[key].tolist() for draw in self.draws] for key in self.draws[0]}
             ),
-            "shapes": json.dumps({key: list(v.shape) for key, v in self.draws[0].items()}),
             "letters": json.dumps({str(size): letter for size, letter in self.letters.items()}),
-            "answer": json.dumps([numbers(a) for a in self.answers]),
-            "answer-shape": json.dumps(list(self.answers[0].shape)),
+            "answer": json.dumps([a.tolist() for a in self.answers]),
             "slips": json.dumps(
-                [
-                    [m, [numbers(v) for v in values], list(values[0].shape)]
-                    for m, values in self.slips
-                ],
+                [[m, [v.tolist() for v in values]] for m, values in self.slips],
                 ensure_ascii=False,
             ),
             "advice": self.advice,

@@ -8,7 +8,8 @@ The text is data: it is parsed here, token by token, and never handed to Python'
 ``eval``. ``_ext/question_static/formulas.js`` reads and evaluates the same language in
 the book, with the same words (``tests/test_formulas_browser.py`` runs both on one corpus).
 
-The language, in one line for the reader (``SYNTAX``): names and numbers; ``+ - * / @``;
+The language, in one line for the reader (``SYNTAX``, whose examples use names no
+question uses, so that it gives no answer away): names and numbers; ``+ - * / @``;
 ``**`` or ``^`` for a power with a number as exponent; ``.T``, ``ᵀ`` or ``^T`` for the
 transpose; ``.sum(0)``, ``.sum(1)``, ``.sum()`` and ``.mean(...)`` the same way, with
 ``keepdim=True`` if wanted; ``exp``, ``log``, ``tanh``, ``sqrt``, ``sigmoid`` or ``σ``.
@@ -28,8 +29,8 @@ import torch
 __all__ = ["FormulaError", "SYNTAX", "evaluate", "parse"]
 
 SYNTAX = (
-    "Type it as in the code: G @ W.T, X.T @ G, G.sum(0), s * (1 - s) * g, (P - Y) / N "
-    "(also Wᵀ or W^T, − for minus, · or a space for a product)."
+    "Type it as in the code, with the names listed: A @ B.T, A.sum(0, keepdim=True), "
+    "a * (1 + b) / N, exp(-a) (also Bᵀ or B^T, − for minus, · or a space for a product)."
 )
 MAX_LENGTH = 200  # characters a formula may have
 MAX_DEPTH = 20  # brackets, calls and signs inside one another

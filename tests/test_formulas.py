@@ -176,6 +176,6 @@ def test_sizes_must_differ_and_exceed_one():
 
 
 def test_the_syntax_line_shows_the_examples_it_promises():
-    for example in ("G @ W.T", "X.T @ G", "G.sum(0)", "s * (1 - s) * g", "(P - Y) / N", "Wᵀ"):
+    for example in ("A @ B.T", "A.sum(0, keepdim=True)", "a * (1 + b) / N", "exp(-a)", "Bᵀ"):
         assert example in SYNTAX
     assert "\n" not in SYNTAX
