@@ -110,7 +110,7 @@ PAGE_3_2_ISSUE_28_MUTANTS = {
     # The questions' answers were never asserted.
     "db2 question: one sample's share as the answer": [
         (
-            "dL_db2_question = d_bias(dL_dyhat_question)",
+            "dL_db2_question = bias_backward(dL_dyhat_question)",
             "dL_db2_question = dL_dyhat_question[:1]",
         )
     ],
@@ -404,10 +404,12 @@ MUTANTS = {
         "dL/dX: only the first output's path": [
             ("return dL_dz @ w.T", "return dL_dz[:, :1] @ w.T[:1]")
         ],
-        "dL/db1 not summed over the batch": [("dL_db1 = d_bias(dL_ds1)", "dL_db1 = dL_ds1")],
+        "dL/db1 not summed over the batch": [
+            ("dL_db1 = bias_backward(dL_ds1)", "dL_db1 = dL_ds1")
+        ],
         "dL/dH through W2 instead of W2^T": [
-            ("dL_dh = d_matmul_x(w2.detach(), dL_dyhat)", "dL_dh = dL_dyhat @ w2.detach()"),
-            ("dL_dh = d_matmul_x(w2, dL_dyhat)", "dL_dh = dL_dyhat @ w2"),
+            ("dL_dh = matmul_backward_x(w2.detach(), dL_dyhat)", "dL_dh = dL_dyhat @ w2.detach()"),
+            ("dL_dh = matmul_backward_x(w2, dL_dyhat)", "dL_dh = dL_dyhat @ w2"),
         ],
         # Only shows when sizes differ: a batch mean scaled back up by the number of
         # columns instead of the number of rows equals the sum when N = K (and N = J),
@@ -427,12 +429,12 @@ MUTANTS = {
             )
         ],
         "depth: down through W instead of W^T": [
-            ("dL_dh = d_matmul_x(weights[layer], dL_ds)", "dL_dh = dL_ds @ weights[layer]")
+            ("dL_dh = matmul_backward_x(weights[layer], dL_ds)", "dL_dh = dL_ds @ weights[layer]")
         ],
         "depth: dL/dW from the layer's output instead of its input": [
             (
-                'grads["w"].insert(0, d_matmul_w(outputs[layer], dL_ds))',
-                'grads["w"].insert(0, d_matmul_w(outputs[layer + 1], dL_ds))',
+                'grads["w"].insert(0, matmul_backward_w(outputs[layer], dL_ds))',
+                'grads["w"].insert(0, matmul_backward_w(outputs[layer + 1], dL_ds))',
             )
         ],
         "depth: the 1/4 bound read off sigma instead of sigma'": [
@@ -444,8 +446,8 @@ MUTANTS = {
         # The exercises: the residual layer, the BCE network, the whole network's backward.
         "residual layer: the identity path lost": [
             (
-                "return dL_dh + d_matmul_x(w, dL_dh * d_sigmoid(s))",
-                "return d_matmul_x(w, dL_dh * d_sigmoid(s))",
+                "return dL_dh + matmul_backward_x(w, dL_dh * d_sigmoid(s))",
+                "return matmul_backward_x(w, dL_dh * d_sigmoid(s))",
             )
         ],
         "BCE network: the output's sigma' kept": [
