@@ -122,6 +122,24 @@ PAGE_3_2_ISSUE_28_MUTANTS = {
     ],
 }
 
+# Issue 31 on pages 3.1 and 3.2: a formula question's answer and the formulas the book's
+# sliders evaluate are asserted against the page's own results when it runs.
+PAGE_3_1_FORMULA_MUTANTS = {
+    "dL/dS question: sigma' as sigma": [('"G * σ(S) * (1 - σ(S))",', '"G * σ(S)",')],
+    "BCE question: sigma' kept": [('"σ(S) - Y",', '"(σ(S) - Y) * σ(S) * (1 - σ(S))",')],
+    "sliders in the book: sigma' shown for sigma": [
+        ('"σ\'(s)": "y_hat * (1 - y_hat)",', '"σ\'(s)": "y_hat",')
+    ],
+    "sliders in the book: dL/dw without x": [
+        ('"dL/dw by hand": "x * dL_ds",', '"dL/dw by hand": "dL_ds",')
+    ],
+}
+
+PAGE_3_2_FORMULA_MUTANTS = {
+    "dX question: the transpose of the answer, W G^T": [('"G @ W.T",', '"W @ G.T",')],
+    "dS1 question: sigma' left out": [('"(G @ W2.T) * σ(S1) * (1 - σ(S1))",', '"G @ W2.T",')],
+}
+
 # chapter -> {mutant: [(correct text, wrong text), ...]}
 MUTANTS = {
     "01_1_chain_rule": {
@@ -387,6 +405,7 @@ MUTANTS = {
         "ReLU's mask with >=": [("(s > 0)", "(s >= 0)")],
         # Issue 28: what only the worked example's coincidences or the stored outputs guarded.
         **PAGE_3_1_ISSUE_28_MUTANTS,
+        **PAGE_3_1_FORMULA_MUTANTS,
     },
     "03_2_layer_by_layer": {
         **D_MSE_MUTANTS,
@@ -461,6 +480,7 @@ MUTANTS = {
         ],
         # Issue 28: what only the worked example's coincidences or the stored outputs guarded.
         **PAGE_3_2_ISSUE_28_MUTANTS,
+        **PAGE_3_2_FORMULA_MUTANTS,
     },
     "03_3_softmax_classifier": {
         "softmax's Jacobian without -pp^T": [
