@@ -110,7 +110,7 @@ PAGE_3_2_ISSUE_28_MUTANTS = {
     # The questions' answers were never asserted.
     "db2 question: one sample's share as the answer": [
         (
-            "dL_db2_question = d_bias(dL_dyhat_question)",
+            "dL_db2_question = bias_backward(dL_dyhat_question)",
             "dL_db2_question = dL_dyhat_question[:1]",
         )
     ],
@@ -120,6 +120,24 @@ PAGE_3_2_ISSUE_28_MUTANTS = {
             "bound_two_steps = 0.25 * w_op_question**2",
         )
     ],
+}
+
+# Issue 31 on pages 3.1 and 3.2: a formula question's answer and the formulas the book's
+# sliders evaluate are asserted against the page's own results when it runs.
+PAGE_3_1_FORMULA_MUTANTS = {
+    "dL/dS question: sigma' as sigma": [('"G * σ(S) * (1 - σ(S))",', '"G * σ(S)",')],
+    "BCE question: sigma' kept": [('"σ(S) - Y",', '"(σ(S) - Y) * σ(S) * (1 - σ(S))",')],
+    "sliders in the book: sigma' shown for sigma": [
+        ('"σ\'(s)": "y_hat * (1 - y_hat)",', '"σ\'(s)": "y_hat",')
+    ],
+    "sliders in the book: dL/dw without x": [
+        ('"dL/dw by hand": "x * dL_ds",', '"dL/dw by hand": "dL_ds",')
+    ],
+}
+
+PAGE_3_2_FORMULA_MUTANTS = {
+    "dX question: the transpose of the answer, W G^T": [('"G @ W.T",', '"W @ G.T",')],
+    "dS1 question: sigma' left out": [('"(G @ W2.T) * σ(S1) * (1 - σ(S1))",', '"G @ W2.T",')],
 }
 
 # chapter -> {mutant: [(correct text, wrong text), ...]}
@@ -387,6 +405,7 @@ MUTANTS = {
         "ReLU's mask with >=": [("(s > 0)", "(s >= 0)")],
         # Issue 28: what only the worked example's coincidences or the stored outputs guarded.
         **PAGE_3_1_ISSUE_28_MUTANTS,
+        **PAGE_3_1_FORMULA_MUTANTS,
     },
     "03_2_layer_by_layer": {
         **D_MSE_MUTANTS,
@@ -404,10 +423,12 @@ MUTANTS = {
         "dL/dX: only the first output's path": [
             ("return dL_dz @ w.T", "return dL_dz[:, :1] @ w.T[:1]")
         ],
-        "dL/db1 not summed over the batch": [("dL_db1 = d_bias(dL_ds1)", "dL_db1 = dL_ds1")],
+        "dL/db1 not summed over the batch": [
+            ("dL_db1 = bias_backward(dL_ds1)", "dL_db1 = dL_ds1")
+        ],
         "dL/dH through W2 instead of W2^T": [
-            ("dL_dh = d_matmul_x(w2.detach(), dL_dyhat)", "dL_dh = dL_dyhat @ w2.detach()"),
-            ("dL_dh = d_matmul_x(w2, dL_dyhat)", "dL_dh = dL_dyhat @ w2"),
+            ("dL_dh = matmul_backward_x(w2.detach(), dL_dyhat)", "dL_dh = dL_dyhat @ w2.detach()"),
+            ("dL_dh = matmul_backward_x(w2, dL_dyhat)", "dL_dh = dL_dyhat @ w2"),
         ],
         # Only shows when sizes differ: a batch mean scaled back up by the number of
         # columns instead of the number of rows equals the sum when N = K (and N = J),
@@ -427,12 +448,12 @@ MUTANTS = {
             )
         ],
         "depth: down through W instead of W^T": [
-            ("dL_dh = d_matmul_x(weights[layer], dL_ds)", "dL_dh = dL_ds @ weights[layer]")
+            ("dL_dh = matmul_backward_x(weights[layer], dL_ds)", "dL_dh = dL_ds @ weights[layer]")
         ],
         "depth: dL/dW from the layer's output instead of its input": [
             (
-                'grads["w"].insert(0, d_matmul_w(outputs[layer], dL_ds))',
-                'grads["w"].insert(0, d_matmul_w(outputs[layer + 1], dL_ds))',
+                'grads["w"].insert(0, matmul_backward_w(outputs[layer], dL_ds))',
+                'grads["w"].insert(0, matmul_backward_w(outputs[layer + 1], dL_ds))',
             )
         ],
         "depth: the 1/4 bound read off sigma instead of sigma'": [
@@ -444,8 +465,8 @@ MUTANTS = {
         # The exercises: the residual layer, the BCE network, the whole network's backward.
         "residual layer: the identity path lost": [
             (
-                "return dL_dh + d_matmul_x(w, dL_dh * d_sigmoid(s))",
-                "return d_matmul_x(w, dL_dh * d_sigmoid(s))",
+                "return dL_dh + matmul_backward_x(w, dL_dh * d_sigmoid(s))",
+                "return matmul_backward_x(w, dL_dh * d_sigmoid(s))",
             )
         ],
         "BCE network: the output's sigma' kept": [
@@ -459,6 +480,7 @@ MUTANTS = {
         ],
         # Issue 28: what only the worked example's coincidences or the stored outputs guarded.
         **PAGE_3_2_ISSUE_28_MUTANTS,
+        **PAGE_3_2_FORMULA_MUTANTS,
     },
     "03_3_softmax_classifier": {
         "softmax's Jacobian without -p^T p": [
