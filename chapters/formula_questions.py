@@ -174,7 +174,7 @@ def ask_formula(id, prompt, names, answer, on, equals, slips=None, advice=None, 
         msg=lambda m: f"the formula {answer} does not give the page's own result: {m}",
     )
     used = {letter for shape in names.values() for letter in shape}
-    sizes = {letter: SIZES[letter] for letter in used}
+    sizes = {letter: SIZES[letter] for letter in sorted(used)}  # one order in every process
     letters = size_letters(sizes) if sizes else {}
     generator = torch.Generator().manual_seed(int.from_bytes(id.encode()[:8].ljust(8, b"-")))
     draws = [_draw(names, sizes, set(unit), generator) for _ in range(DRAWS)]
