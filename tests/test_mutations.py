@@ -183,9 +183,9 @@ MUTANTS = {
                 "squared_error(y, x @ w_grid).mean(dim=(-2, -1))",
             )
         ],
-        # A question's slip: column 1 again, where dL/dZ_12 = 0 would hide column 2's mistake.
-        "question: the column-2 slip read from column 1": [
-            ("(x[:, 0] * dL_dz[:, 1]).sum()", "(x[:, 0] * dL_dz[:, 0]).sum()")
+        # A question's slip: column 2 again, which only autograd's column 1 tells apart.
+        "question: the column-1 slip read from column 2": [
+            ("(x[:, 0] * dL_dz[:, 0]).sum()", "(x[:, 0] * dL_dz[:, 1]).sum()")
         ],
     },
     # The rules page (at the top of the repository, not in chapters/).
