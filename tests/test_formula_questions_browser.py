@@ -83,7 +83,11 @@ def question_of(form):
 def typed_cases(form, call):
     """(text, the verdict wanted) for each kind of answer the issue lists."""
     answer = call["answer"]
-    matrix = next(name for name, shape in call["names"].items() if len(shape) == 2)
+    # a shape error: a matrix times itself (N×D @ N×D), or @ on a number or a vector
+    matrix = next(
+        (name for name, shape in call["names"].items() if len(shape) == 2),
+        next(iter(call["names"])),
+    )
     wanted = [
         (answer, "correct"),
         (f"-(-({answer}))", "correct"),
