@@ -3,6 +3,7 @@ Chromium: into every one, by keyboard, on a 360 px phone, in light and dark mode
 right formula, a rewriting of it, each mistake, a shape error, a syntax error and an
 unknown name are typed, and each gets what FormulaQuestion.check says. The formulas to
 type are read from the notebook's own ask_formula(...) call; the page never holds them.
+Every page's sliders, moved by keyboard, show what the Python evaluator gives there.
 Run `make book` first (`make test` does)."""
 
 import ast
@@ -28,6 +29,7 @@ from test_questions_browser import (
 )
 
 from conftest import ROOT
+from sliders import _formula_values, _number
 
 READ = "() => [...document.querySelectorAll('form.question')].map(f => ({id: f.id, ...f.dataset}))"
 
@@ -196,3 +198,44 @@ def test_a_pages_call_is_read_with_its_literal_formulas(tmp_path):
         "p-dx": {"names": {"G": ("N", "K")}, "answer": "G.sum(0)", "slips": {"Rows.": "G"}}
     }
     assert questions.CORRECT == "Correct." and callable(ask_formula)
+
+
+def explore_pages():
+    return [page for page in CHAPTER_PAGES if 'data-kind="explore"' in built(page)]
+
+
+READ_EXPLORER = """(box) => [
+    Object.fromEntries([...box.querySelectorAll("input")].map(i => [i.name, i.value])),
+    Object.fromEntries([...box.querySelectorAll("tr")].map(
+        r => [r.querySelector("th").textContent, r.querySelector("td").textContent])),
+]"""
+
+
+@pytest.mark.parametrize("path", params(explore_pages(), "no page of this build has sliders"))
+def test_a_pages_sliders_move_its_hand_rows_by_keyboard_as_python_computes_them(visit, path):
+    visit.goto(path)
+    page = visit.page
+    page.wait_for_function("() => window.formulas !== undefined")
+    boxes = page.locator("div.explore")
+    for index in range(boxes.count()):
+        box = boxes.nth(index)
+        data = box.evaluate("(box) => ({...box.dataset})")
+        steps, formulas = dict(json.loads(data["steps"])), dict(json.loads(data["formulas"]))
+        constants = json.loads(data["constants"])
+        for slider in range(box.locator("input").count()):
+            box.locator("input").nth(slider).focus()
+            tables = set()
+            for key in ["ArrowRight"] * 3 + ["ArrowLeft"] * 7 + ["End", "Home", "PageUp"]:
+                page.keyboard.press(key)
+                settings, shown = box.evaluate(READ_EXPLORER)
+                tables.add(tuple(sorted(shown.items())))
+                numbers = {name: float(value) for name, value in settings.items()}
+                want = _formula_values(steps, formulas, constants, numbers)
+                assert set(shown) == set(want), (path, shown)
+                for label, value in want.items():
+                    value = float(value.reshape(()))
+                    # written alike, or across a rounding boundary that 1e-9 straddles
+                    nudged = {_number(value * (1 + e) + e) for e in (-1e-9, 0.0, 1e-9)}
+                    assert shown[label] in nudged, (path, label, numbers, shown[label], value)
+            assert len(tables) > 1, f"{path}: slider {slider} moves nothing"
+    visit.assert_clean()
