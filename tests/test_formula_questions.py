@@ -190,3 +190,35 @@ def test_jupyterlab_checks_in_python_with_the_same_words():
 def test_a_question_asked_wrongly_is_refused_with_a_reason(changes, error, words):
     with pytest.raises(error, match=words):
         input_question(**changes)
+
+
+def test_a_questions_page_is_the_same_in_every_python_process():
+    # The sizes' letters went into the page in the order of a set of strings, which
+    # Python's hash randomisation changes from process to process: nbval then saw a
+    # page that differs from the stored one.
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    source = (
+        "import torch\n"
+        "from formula_questions import ask_formula\n"
+        "x, g = torch.ones(2, 3), torch.ones(2, 4)\n"
+        'q = ask_formula("test-formula-order", "∂L/∂W?", {"x": ("N", "D"), "g": ("N", "K")},'
+        ' "x.T @ g", on={"x": x, "g": g}, equals=x.T @ g, advice="Shapes.")\n'
+        "print(q.html())\n"
+    )
+    chapters = Path(__file__).resolve().parents[1] / "chapters"
+    pages = {
+        subprocess.run(
+            [sys.executable, "-c", source],
+            cwd=chapters,
+            env={**os.environ, "PYTHONHASHSEED": str(hash_seed)},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for hash_seed in (0, 1, 2)  # three orders of {"N", "D", "K"} in CPython 3.11
+    }
+    assert len(pages) == 1, "the page differs between Python processes"

@@ -3,6 +3,7 @@ Chromium: into every one, by keyboard, on a 360 px phone, in light and dark mode
 right formula, a rewriting of it, each mistake, a shape error, a syntax error and an
 unknown name are typed, and each gets what FormulaQuestion.check says. The formulas to
 type are read from the notebook's own ask_formula(...) call; the page never holds them.
+Every page's sliders, moved by keyboard, show what the Python evaluator gives there.
 Run `make book` first (`make test` does)."""
 
 import ast
@@ -28,6 +29,7 @@ from test_questions_browser import (
 )
 
 from conftest import ROOT
+from sliders import _formula_values, _number
 
 READ = "() => [...document.querySelectorAll('form.question')].map(f => ({id: f.id, ...f.dataset}))"
 
@@ -73,8 +75,8 @@ def question_of(form):
     ]
     answers = [torch.tensor(a, dtype=torch.float64) for a in json.loads(form["answer"])]
     slips = [
-        (message, [torch.tensor(v, dtype=torch.float64) for v in values])
-        for message, values in json.loads(form["slips"])
+        (message, [torch.tensor(v, dtype=torch.float64).reshape(shape) for v in values])
+        for message, values, shape in json.loads(form["slips"])
     ]
     letters = {int(size): letter for size, letter in json.loads(form["letters"]).items()}
     return FormulaQuestion(form["id"], "", {}, letters, draws, answers, slips, form["advice"])
@@ -83,8 +85,11 @@ def question_of(form):
 def typed_cases(form, call):
     """(text, the verdict wanted) for each kind of answer the issue lists."""
     answer = call["answer"]
-    names = call["names"]  # a matrix for the shape error; on a page of numbers, a number
-    matrix = next((name for name, shape in names.items() if len(shape) == 2), next(iter(names)))
+    # a shape error: a matrix times itself (N×D @ N×D), or @ on a number or a vector
+    matrix = next(
+        (name for name, shape in call["names"].items() if len(shape) == 2),
+        next(iter(call["names"])),
+    )
     wanted = [
         (answer, "correct"),
         (f"-(-({answer}))", "correct"),
@@ -193,3 +198,44 @@ def test_a_pages_call_is_read_with_its_literal_formulas(tmp_path):
         "p-dx": {"names": {"G": ("N", "K")}, "answer": "G.sum(0)", "slips": {"Rows.": "G"}}
     }
     assert questions.CORRECT == "Correct." and callable(ask_formula)
+
+
+def explore_pages():
+    return [page for page in CHAPTER_PAGES if 'data-kind="explore"' in built(page)]
+
+
+READ_EXPLORER = """(box) => [
+    Object.fromEntries([...box.querySelectorAll("input")].map(i => [i.name, i.value])),
+    Object.fromEntries([...box.querySelectorAll("tr")].map(
+        r => [r.querySelector("th").textContent, r.querySelector("td").textContent])),
+]"""
+
+
+@pytest.mark.parametrize("path", params(explore_pages(), "no page of this build has sliders"))
+def test_a_pages_sliders_move_its_hand_rows_by_keyboard_as_python_computes_them(visit, path):
+    visit.goto(path)
+    page = visit.page
+    page.wait_for_function("() => window.formulas !== undefined")
+    boxes = page.locator("div.explore")
+    for index in range(boxes.count()):
+        box = boxes.nth(index)
+        data = box.evaluate("(box) => ({...box.dataset})")
+        steps, formulas = dict(json.loads(data["steps"])), dict(json.loads(data["formulas"]))
+        constants = json.loads(data["constants"])
+        for slider in range(box.locator("input").count()):
+            box.locator("input").nth(slider).focus()
+            tables = set()
+            for key in ["ArrowRight"] * 3 + ["ArrowLeft"] * 7 + ["End", "Home", "PageUp"]:
+                page.keyboard.press(key)
+                settings, shown = box.evaluate(READ_EXPLORER)
+                tables.add(tuple(sorted(shown.items())))
+                numbers = {name: float(value) for name, value in settings.items()}
+                want = _formula_values(steps, formulas, constants, numbers)
+                assert set(shown) == set(want), (path, shown)
+                for label, value in want.items():
+                    value = float(value.reshape(()))
+                    # written alike, or across a rounding boundary that 1e-9 straddles
+                    nudged = {_number(value * (1 + e) + e) for e in (-1e-9, 0.0, 1e-9)}
+                    assert shown[label] in nudged, (path, label, numbers, shown[label], value)
+            assert len(tables) > 1, f"{path}: slider {slider} moves nothing"
+    visit.assert_clean()

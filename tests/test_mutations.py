@@ -221,6 +221,16 @@ MUTANTS = {
         "float32: a negative ulp": [
             ("torch.nextafter(y_hat32, y_hat32 + 1)", "torch.nextafter(y_hat32, y_hat32 - 1)")
         ],
+        # Issue 31: the formulas a question or the sliders hold, each asserted on the page.
+        "sliders' formula: the factor x dropped from the hand row": [
+            (
+                '"∂L/∂w by hand (loss_backward)": "dL_dyhat * x"',
+                '"∂L/∂w by hand (loss_backward)": "dL_dyhat"',
+            )
+        ],
+        "formula question: the sum rule without its sum": [
+            ('answer="(-2 * (y - w * x) * x).sum()"', 'answer="-2 * (y - w * x) * x"')
+        ],
     },
     "02_1_matrix_product": {
         **D_MSE_MUTANTS,
@@ -277,9 +287,19 @@ MUTANTS = {
                 "squared_error(y, x @ w_grid).mean(dim=(-2, -1))",
             )
         ],
-        # A question's slip: column 1 again, where dL/dZ_12 = 0 would hide column 2's mistake.
-        "question: the column-2 slip read from column 1": [
-            ("(x[:, 0] * dL_dz[:, 1]).sum()", "(x[:, 0] * dL_dz[:, 0]).sum()")
+        # A question's slip: column 2 again, which only autograd's column 1 tells apart.
+        "question: the column-1 slip read from column 2": [
+            ("(x[:, 0] * dL_dz[:, 0]).sum()", "(x[:, 0] * dL_dz[:, 1]).sum()")
+        ],
+        # Issue 31: the formulas a question or the sliders hold, each asserted on the page.
+        "formula question: dL/dX with the transpose on both factors": [
+            ('answer="dL_dz @ w.T"', 'answer="dL_dz.T @ w.T"')
+        ],
+        "sliders' formula: the slid entries added to W's, not put in their place": [
+            (
+                '"w_new": "w * (1 - one_11 - one_12) + w11 * one_11 + w12 * one_12"',
+                '"w_new": "w + w11 * one_11 + w12 * one_12"',
+            )
         ],
     },
     # The rules page (at the top of the repository, not in chapters/).
