@@ -75,8 +75,8 @@ def question_of(form):
     ]
     answers = [torch.tensor(a, dtype=torch.float64) for a in json.loads(form["answer"])]
     slips = [
-        (message, [torch.tensor(v, dtype=torch.float64).reshape(shape) for v in values])
-        for message, values, shape in json.loads(form["slips"])
+        (message, [torch.tensor(v, dtype=torch.float64) for v in values])
+        for message, values in json.loads(form["slips"])
     ]
     letters = {int(size): letter for size, letter in json.loads(form["letters"]).items()}
     return FormulaQuestion(form["id"], "", {}, letters, draws, answers, slips, form["advice"])
