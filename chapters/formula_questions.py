@@ -43,6 +43,10 @@ USUAL = {
     "transpose": "Your formula gives the transpose of the answer: a transpose is on the wrong "
     "side, or missing.",
 }
+DROPDIM = (
+    "The numbers are right, but the shape is {got} where the answer is {want}: leave out "
+    "keepdim=True, or reshape."
+)
 BATCH_SUM = (
     "Your formula gives one row per sample, and their sum is the answer: the parameter is "
     "shared by every sample, so add up their contributions over the batch with .sum(0)."
@@ -220,7 +224,8 @@ class FormulaQuestion:
         want = _shape_words(self.answers[0].shape, self.letters)
         have = _shape_words(got[0].shape, self.letters)
         if all(g.numel() == a.numel() and _close(g.reshape(a.shape), a) for g, a in pairs):
-            return "slip", f"{NOT_QUITE} {KEEPDIM.format(got=have, want=want)}"
+            words = DROPDIM if got[0].dim() > self.answers[0].dim() else KEEPDIM
+            return "slip", f"{NOT_QUITE} {words.format(got=have, want=want)}"
         if all(
             g.dim() == 2
             and a.numel() == g.shape[1]

@@ -91,7 +91,7 @@ class _Parser:
         kind, value, position = self.take()
         if value != op:
             got = "the end" if kind == "end" else f"“{value}”"
-            raise FormulaError(f"Expected “{op}” {after} at position {position}, found {got}.")
+            raise FormulaError(f"Expected “{op}” at position {position} {after}, found {got}.")
 
     def deeper(self):
         self.depth += 1

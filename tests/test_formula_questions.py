@@ -8,7 +8,15 @@ import re
 import pytest
 import questions
 import torch
-from formula_questions import BATCH_SUM, KEEPDIM, USUAL, WRONG_AXIS, WRONG_SHAPE, ask_formula
+from formula_questions import (
+    BATCH_SUM,
+    DROPDIM,
+    KEEPDIM,
+    USUAL,
+    WRONG_AXIS,
+    WRONG_SHAPE,
+    ask_formula,
+)
 
 NOT_QUITE = questions.NOT_QUITE
 
@@ -222,3 +230,20 @@ def test_a_questions_page_is_the_same_in_every_python_process():
         for hash_seed in (0, 1, 2)  # three orders of {"N", "D", "K"} in CPython 3.11
     }
     assert len(pages) == 1, "the page differs between Python processes"
+
+
+def test_a_number_typed_as_a_kept_dimension_is_told_to_drop_it():
+    _, _, g = page_values()
+    question = ask_formula(
+        "test-formula-total",
+        "What is the sum of every entry of G?",
+        {"G": ("N", "K")},
+        "G.sum()",
+        {"G": g},
+        g.sum(),
+        advice="Add every entry.",
+    )
+    assert question.check("G.sum(keepdim=True)") == (
+        "slip",
+        f"{NOT_QUITE} " + DROPDIM.format(got="1×1", want="a number"),
+    )

@@ -79,7 +79,7 @@ def test_a_formula_means_what_pytorch_code_would(text, expected):
             "Unknown name “V” at position 1: the names here are G, N, W, X, a, b, c, g, s, v.",
         ),
         ("G @ W.T +", "Expected a name, a number or “(” at position 10, found the end."),
-        ("(G", "Expected “)” to close the “(” at position 1 at position 3, found the end."),
+        ("(G", "Expected “)” at position 3 to close the “(” at position 1, found the end."),
         ("G)", "Unexpected “)” at position 2."),
         ("G..T", "“.” at position 2 is not part of a formula."),
         ("G ** W", "After “**” at position 3, the exponent must be a number."),

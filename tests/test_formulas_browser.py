@@ -92,7 +92,8 @@ EXPLORERS = sliders()
 TYPED = [
     "G @ W.T", "(W @ G.T).T", "G Wᵀ", "-G @ W.T", "2 G @ W.T", "W @ G.T", "X.T @ G", "G @ W",
     "G", "G.sum(0)", "G.sum(0, keepdim=True)", "G.sum(1, keepdim=True)", "G.mean(0, keepdim=True)",
-    "Q", "G @", "", "__import__('os')", "constructor", "toString", "G" + " + G" * 60,
+    "Q", "G @", "", "(G @ W.T", "G.sum(keepdim=True)", "__import__('os')", "constructor",
+    "toString", "G" + " + G" * 60,
     "(" * 25 + "G" + ")" * 25, "G ** 1e9", "G / 0",
 ]  # fmt: skip
 

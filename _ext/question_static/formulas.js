@@ -23,6 +23,9 @@
   const KEEPDIM =
     "The numbers are right, but the shape is {got} where the answer is {want}: keep the " +
     "dimension (.sum(0, keepdim=True)), or reshape.";
+  const DROPDIM =
+    "The numbers are right, but the shape is {got} where the answer is {want}: leave out " +
+    "keepdim=True, or reshape.";
   const BATCH_SUM =
     "Your formula gives one row per sample, and their sum is the answer: the parameter is " +
     "shared by every sample, so add up their contributions over the batch with .sum(0).";
@@ -74,7 +77,7 @@
       const [kind, value, position] = take();
       if (value !== op) {
         const got = kind === "end" ? "the end" : q(value);
-        fail(`Expected ${q(op)} ${after} at position ${position}, found ${got}.`);
+        fail(`Expected ${q(op)} at position ${position} ${after}, found ${got}.`);
       }
     };
     const deeper = () => {
@@ -425,7 +428,7 @@
     const have = shapeWords(got[0].shape, letters);
     const fill = (words) => words.replace("{got}", have).replace("{want}", want);
     if (all((g, a) => g.data.length === a.data.length && close(reshaped(g, a.shape), a))) {
-      return ["slip", `${NOT_QUITE} ${fill(KEEPDIM)}`];
+      return ["slip", `${NOT_QUITE} ${fill(got[0].shape.length > answers[0].shape.length ? DROPDIM : KEEPDIM)}`];
     }
     if (all((g, a) => g.shape.length === 2 && a.data.length === g.shape[1] && g.shape[0] !== 1 && close(reshaped(reduce(g, "sum", 0, false), a.shape), a))) {
       return ["slip", `${NOT_QUITE} ${BATCH_SUM}`];
