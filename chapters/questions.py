@@ -312,13 +312,15 @@ def ask(id, prompt, answer, slips=None, advice=None, decimals=None):
     ]
     named = [(value, message) for value, message in named if math.isfinite(value)]
     question = Question(id, "number", prompt, answer, [], advice, decimals=decimals)
-    apart = 2 * question.tolerance * (1 + 1e-6)  # accepted ranges that do not overlap
-    passing = [message for value, message in named if abs(value - answer) <= apart]
+    # Two values are told apart when their accepted ranges (± tolerance) at most touch: 4 and
+    # 5 asked as whole numbers are two answers, 16.004 and 16.006 at two decimals are one.
+    apart = 2 * question.tolerance * (1 - 1e-9)
+    passing = [message for value, message in named if abs(value - answer) < apart]
     groups = []  # [value, [messages]]: slips a typed number cannot tell apart, together
     for value, message in named:
-        if abs(value - answer) <= apart:
+        if abs(value - answer) < apart:
             continue
-        group = next((g for g in groups if abs(g[0] - value) <= apart), None)
+        group = next((g for g in groups if abs(g[0] - value) < apart), None)
         if group is None:
             groups.append([value, [message]])
         else:

@@ -135,6 +135,13 @@ def test_a_slip_within_the_answers_precision_is_refused_one_just_outside_kept():
     assert question.check("16.02") == ("advice", f"Not quite. {ADVICE}")
 
 
+def test_whole_numbers_one_apart_are_two_answers():
+    question = ask("test-one-apart", "∂L/∂W₁₁?", answer=5, slips={HALF: 4, SIGN: -5}, advice="A.")
+    assert question.refused is None and question.decimals == 0
+    assert question.check("4") == ("slip", f"Not quite. {HALF}")
+    assert question.check("5") == ("correct", "Correct.")
+
+
 def test_slips_that_coincide_with_each_other_are_named_together():
     other = "The mean is taken instead of the sum."
     question = gradient_question(slips={SIGN: -16.0, HALF: 8.0, other: 8.001})
