@@ -7,7 +7,9 @@ chapter. Inside, one folder holds everything a learner needs to run the notebook
 
 - every notebook in chapters/ (chapters/*.ipynb), with its stored outputs, found by
   globbing, so a new page is packed without touching this file;
-- every helper module beside them (chapters/*.py, tests excepted), found the same way;
+- every helper module beside them (chapters/*.py, tests excepted), found the same way,
+  and every helper package (a folder chapters/<name>/ with an __init__.py, such as the
+  exercise checker chapters/exercises/), its modules packed under <name>/;
 - requirements.txt with only what the notebooks need (NOTEBOOK_PACKAGES), each at the
   exact version the repository's requirements.txt pins: not the book build, not the tests;
 - a README on setting up and starting JupyterLab (_ext/download_README.md).
@@ -86,13 +88,26 @@ def notebook_requirements(requirements):
     return "".join(lines)
 
 
+def helper_files(chapters):
+    """(name in the zip's folder, path) of every helper module and every helper package's
+    module beside the chapters, tests excepted, sorted."""
+    chapters = Path(chapters)
+    files = [(p.name, p) for p in chapters.glob("*.py") if not is_test(p)]
+    for package in chapters.glob("*/__init__.py"):
+        files += [
+            (f"{package.parent.name}/{p.name}", p)
+            for p in package.parent.glob("*.py")
+            if not is_test(p)
+        ]
+    return sorted(files)
+
+
 def course_files(srcdir):
     """(name in the zip's folder, its bytes) for every file of the download, sorted."""
     srcdir = Path(srcdir)
     chapters = srcdir / "chapters"
-    files = sorted(chapters.glob("*.ipynb"))
-    files += sorted(p for p in chapters.glob("*.py") if not is_test(p))
-    entries = [(path.name, path.read_bytes()) for path in files]
+    entries = [(path.name, path.read_bytes()) for path in sorted(chapters.glob("*.ipynb"))]
+    entries += [(name, path.read_bytes()) for name, path in helper_files(chapters)]
     requirements = (srcdir / "requirements.txt").read_text(encoding="utf-8")
     entries.append(("requirements.txt", notebook_requirements(requirements).encode("utf-8")))
     entries.append(("README.md", README.read_bytes()))

@@ -10,8 +10,10 @@ tests/mutation_survivors.md. The kill rate counts every other mutant.
 mutmut names a module after its file's path, and the notebooks and the tests
 import the helpers as top-level modules (`from exercises import ...`), so the
 run happens in a workspace, _build/mutation, that holds the modules at its top
-and their tests in tests/. Exit status 0 when the kill rate meets the target and
-every survivor is explained.
+and their tests in tests/. A helper that is a package (chapters/exercises/) is
+copied whole, every module of it mutated, and its tests are tests/test_<name>_*.py
+with the modules they share (tests/<name>_*.py). Exit status 0 when the kill
+rate meets the target and every survivor is explained.
 """
 
 import re
@@ -40,10 +42,23 @@ filterwarnings = ["ignore:Animation was deleted without rendering:UserWarning"]
 def prepare():
     shutil.rmtree(WORKSPACE, ignore_errors=True)
     (WORKSPACE / "tests").mkdir(parents=True)
+    sources = []
     for module in MODULES:
-        shutil.copy2(ROOT / "chapters" / f"{module}.py", WORKSPACE)
-        shutil.copy2(ROOT / "tests" / f"test_{module}.py", WORKSPACE / "tests")
-    sources = ", ".join(f'"{module}.py"' for module in MODULES)
+        package = ROOT / "chapters" / module
+        if package.is_dir():
+            shutil.copytree(
+                package, WORKSPACE / module, ignore=shutil.ignore_patterns("__pycache__")
+            )
+            sources.append(f'"{module}"')
+            tests = [*(ROOT / "tests").glob(f"test_{module}_*.py")]
+            tests += (ROOT / "tests").glob(f"{module}_*.py")
+        else:
+            shutil.copy2(ROOT / "chapters" / f"{module}.py", WORKSPACE)
+            sources.append(f'"{module}.py"')
+            tests = [ROOT / "tests" / f"test_{module}.py"]
+        for test in tests:
+            shutil.copy2(test, WORKSPACE / "tests")
+    sources = ", ".join(sources)
     (WORKSPACE / "pyproject.toml").write_text(CONFIG.format(sources=sources))
 
 

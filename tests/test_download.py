@@ -35,7 +35,13 @@ import course_repository  # noqa: E402
 import page_descriptions  # noqa: E402
 
 CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
-HELPERS = sorted(p for p in (ROOT / "chapters").glob("*.py") if not course_download.is_test(p))
+# The helper modules beside the chapters: a module (chapters/<name>.py) or a package
+# (chapters/<name>/, such as the exercise checker); a chapter imports either by <name>.
+HELPERS = sorted(
+    [p for p in (ROOT / "chapters").glob("*.py") if not course_download.is_test(p)]
+    + [p.parent for p in (ROOT / "chapters").glob("*/__init__.py")]
+)
+HELPER_FILES = course_download.helper_files(ROOT / "chapters")
 ZIP = course_download.ZIP_NAME
 JUPYTER_BOOK = Path(sys.executable).with_name("jupyter-book")
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -103,13 +109,14 @@ def zip_content(course_zip):
 
 def test_zip_holds_the_notebooks_their_helpers_requirements_and_a_readme(course_zip):
     content = zip_content(course_zip)
-    expected = [*CHAPTERS, *HELPERS]
+    expected = [(p.name, p) for p in CHAPTERS] + HELPER_FILES
     assert HELPERS, "no helper module found beside the chapters"
+    assert "exercises/__init__.py" in dict(HELPER_FILES), "the checker package is not packed"
     assert sorted(content) == sorted(
-        [p.name for p in expected] + ["README.md", "requirements.txt"]
+        [name for name, _ in expected] + ["README.md", "requirements.txt"]
     )
-    for path in expected:
-        assert content[path.name] == path.read_bytes(), path.name
+    for name, path in expected:
+        assert content[name] == path.read_bytes(), name
     readme = content["README.md"].decode("utf-8")
     for needed in ("venv", "requirements.txt", "jupyter lab", "download.pytorch.org/whl/cpu"):
         assert needed in readme, f"the zip's README does not mention {needed!r}"
@@ -438,6 +445,14 @@ def test_a_lone_notebook_says_what_to_fetch_and_from_where(chapter, tmp_path):
     assert len(re.findall(r"[.!?](?:\s|$)", shown)) == 1, f"not one sentence: {shown}"
 
 
+def copy_helper(helper, folder):
+    """Put a helper module, or a helper package's folder, into `folder`."""
+    if helper.is_dir():
+        shutil.copytree(helper, folder / helper.name, ignore=shutil.ignore_patterns("__pycache__"))
+    else:
+        shutil.copy(helper, folder)
+
+
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
 def test_the_first_cell_names_each_missing_helper(chapter, tmp_path):
     """With every helper module but one beside it, the first cell names the missing one;
@@ -449,14 +464,14 @@ def test_the_first_cell_names_each_missing_helper(chapter, tmp_path):
         folder.mkdir()
         for helper in HELPERS:
             if helper != missing:
-                shutil.copy(helper, folder)
+                copy_helper(helper, folder)
         code, printed = run_first_cell(chapter, folder)
         assert code != 0 and missing.name in printed, f"without {missing.name}: {printed}"
         assert "No module named" not in printed, printed
     folder = tmp_path / "all"
     folder.mkdir()
     for helper in HELPERS:
-        shutil.copy(helper, folder)
+        copy_helper(helper, folder)
     code, printed = run_first_cell(chapter, folder)
     assert code == 0, printed
 

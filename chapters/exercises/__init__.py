@@ -1,0 +1,34 @@
+"""The exercise checker: compares a learner's derivative with autograd, in plain words.
+
+An ``Exercise`` holds a loss, the input to differentiate with respect to, and the
+cases to check on; it computes autograd's gradient on every case once, when it is
+made, so nothing a learner's code does later (rebinding a notebook global,
+turning autograd off, changing a case in place) can change the reference.
+``check_gradient`` runs the learner's function on every case with autograd off,
+and names the one slip that explains how its answers differ from autograd's on
+all of them.
+
+An answer is the computer's, not the learner's, when its value depends on the
+values of the loss: the checker runs it a second time with the exercise's loss,
+and the functions that carry it, replaced by a different function, and a
+derivative of the loss (by autograd, forward mode or finite differences) moves
+while a hand formula does not.
+
+A ``FunctionExercise`` and ``check_autograd_function`` do the same for a
+learner's own ``torch.autograd.Function``: its forward against a reference, and
+the gradient its backward returns for each input against autograd's.
+
+Importing it has no side effects.
+"""
+
+from .autograd_function import FunctionExercise, check_autograd_function
+from .gradient import Exercise, check_gradient
+from .words import Verdict
+
+__all__ = [
+    "Exercise",
+    "FunctionExercise",
+    "Verdict",
+    "check_autograd_function",
+    "check_gradient",
+]

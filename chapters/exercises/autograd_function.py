@@ -1,0 +1,262 @@
+"""``FunctionExercise`` and ``check_autograd_function``: a learner's torch.autograd.Function."""
+
+from dataclasses import dataclass, field
+
+import torch
+
+from .cases import _copies, _float64_cases
+from .catalogue import _close, _compare
+from .running import _call, _is_stub
+from .words import (
+    Verdict,
+    _describe,
+    _difference,
+    _error_words,
+    _guarded,
+    _how_to_start,
+    _kind,
+    _not_an_exercise,
+    _problem,
+)
+
+
+def _n(case):
+    """N for a FunctionExercise's case: the first dimension of its first input."""
+    first = next(iter(case.values()))
+    return first.shape[0] if first.dim() else 1
+
+
+@dataclass
+class FunctionExercise:
+    """A ``torch.autograd.Function`` for the learner to write.
+
+    ``reference`` computes what the Function's forward must return, from
+    keyword arguments; each case in ``cases`` gives them (their order is the
+    order of ``apply``'s arguments), copied to float64. Each input's gradient
+    is checked against autograd's gradient of ``reference``, for a seeded random
+    upstream gradient (the gradient of the loss with respect to the output).
+    N, for the slips, is the first dimension of the first input.
+    """
+
+    name: str
+    reference: object
+    cases: list
+    hint: str = ""
+    _inputs: list = field(init=False, repr=False)
+    _outputs: list = field(init=False, repr=False)
+    _upstream: list = field(init=False, repr=False)
+    _gradients: list = field(init=False, repr=False)
+
+    def __post_init__(self):
+        if not self.cases:
+            raise ValueError(f"FunctionExercise {self.name!r}: give at least one case")
+        self._inputs = _float64_cases(self.cases)
+        if any(list(case) != list(self._inputs[0]) for case in self._inputs):
+            raise ValueError(
+                f"FunctionExercise {self.name!r}: every case must name the same inputs, "
+                "in the same order"
+            )
+        self._outputs, self._upstream, self._gradients = [], [], []
+        for number, case in enumerate(self._inputs):
+            with torch.enable_grad():
+                leaves = {key: value.clone().requires_grad_() for key, value in case.items()}
+                output = self.reference(**leaves)
+                generator = torch.Generator().manual_seed(number)
+                upstream = torch.randn(output.shape, generator=generator, dtype=torch.float64)
+                gradients = torch.autograd.grad(output, list(leaves.values()), upstream)
+            self._outputs.append(output.detach())
+            self._upstream.append(upstream)
+            self._gradients.append([gradient.detach() for gradient in gradients])
+
+    @property
+    def inputs(self):
+        """The cases as float64 tensors (copies)."""
+        return _copies(self._inputs)
+
+
+def check_autograd_function(exercise, function_class, must_pass=False):
+    """Check the learner's ``torch.autograd.Function`` against ``exercise``.
+
+    Its forward is compared with the reference, then the gradient its backward
+    returns for each input with autograd's, naming the input (and the slip)
+    where one is wrong, then ``torch.autograd.gradcheck`` runs in float64.
+    Returns a ``Verdict``; ``must_pass=True`` raises AssertionError on any failure.
+    """
+    verdict = _guarded(_judge_function, exercise, function_class)
+    if must_pass and not verdict:
+        raise AssertionError(verdict.message)
+    if must_pass:
+        count = len(exercise._inputs)
+        return Verdict(
+            True,
+            f"{exercise.name}: the reference solution matches autograd on all {count} cases "
+            "and passes gradcheck.",
+        )
+    return verdict
+
+
+def _judge_function(exercise, function_class):
+    if not isinstance(exercise, FunctionExercise):
+        return _not_an_exercise(
+            exercise, function_class, FunctionExercise, "check_autograd_function", "your class"
+        )
+    name = exercise.name
+    names = list(exercise._inputs[0])
+    arguments = ", ".join(names)
+    if not (
+        isinstance(function_class, type) and issubclass(function_class, torch.autograd.Function)
+    ):
+        return Verdict(
+            False,
+            f"{name}: expected a class that subclasses torch.autograd.Function, got "
+            f"{_kind(function_class)}. Pass the class itself, not `.apply` nor a call of it.",
+        )
+    cls = function_class.__name__
+    if any(
+        getattr(function_class, method) is getattr(torch.autograd.Function, method)
+        or _is_stub(getattr(function_class, method))
+        for method in ("forward", "backward")
+    ):
+        return Verdict(
+            False,
+            f"{name}: not attempted yet. {_how_to_start(f'`{cls}.forward` and `{cls}.backward`')}",
+            slips=("not attempted",),
+        )
+    count = len(exercise._inputs)
+    got = [[] for _ in names]
+    for number, case in enumerate(_copies(exercise._inputs)):
+        where = f"on case {number + 1} of {count} ({_describe(exercise._inputs[number])})"
+        outcome = _call(_forward_and_backward, function_class, case, exercise._upstream[number])
+        called = (
+            f"It is called as {cls}.apply({arguments}) with float64 tensors that require "
+            "grad: call it yourself on those inputs to see where."
+        )
+        if outcome.error is not None:
+            return Verdict(
+                False,
+                f"{name}: `{cls}.apply` raised {_error_words(outcome.error)}, {where}. {called}",
+                slips=("raised",),
+            )
+        output, gradients, error = outcome.value
+        problem = _problem(output, exercise._outputs[number], f"`{cls}.forward`")
+        if problem:
+            return Verdict(False, f"{name}: the forward: {problem} ({where}).", slips=("type",))
+        expected = exercise._outputs[number]
+        if output.shape != expected.shape:
+            return Verdict(
+                False,
+                f"{name}: not yet. The forward returns shape {tuple(output.shape)}, where "
+                f"{tuple(expected.shape)} is expected, {where}. Fix the forward first, "
+                "then the backward.",
+                slips=("forward",),
+            )
+        if not _close(output, expected):
+            report = _difference(output, expected, where)
+            return Verdict(
+                False,
+                f"{name}: not yet. The forward is wrong. {report} Fix the forward first, "
+                "then the backward.",
+                slips=("forward",),
+            )
+        if error is not None:
+            return Verdict(
+                False,
+                f"{name}: the forward is right, but `{cls}.backward` raised "
+                f"{_error_words(error)}, {where}. {called}",
+                slips=("raised",),
+            )
+        if isinstance(gradients, list):
+            return Verdict(
+                False,
+                f"{name}: `{cls}.backward` returns a list. Return the gradients as a tuple, "
+                f"one per input of forward: `return {', '.join('dL_d' + key for key in names)}`.",
+                slips=("type",),
+            )
+        if not isinstance(gradients, tuple):
+            gradients = (gradients,)
+        if len(gradients) != len(names):
+            return Verdict(
+                False,
+                f"{name}: `{cls}.backward` returns {len(gradients)} gradient"
+                f"{'s' if len(gradients) != 1 else ''}, for {len(names)} inputs "
+                f"({arguments}). Return one gradient per input of forward, in that order.",
+                slips=("count",),
+            )
+        for key, gradient, expected, slot in zip(
+            names, gradients, exercise._gradients[number], got, strict=True
+        ):
+            problem = _problem(gradient, expected, f"`{cls}.backward`")
+            if problem:
+                return Verdict(
+                    False,
+                    f"{name}: the gradient for {key}: {problem} ({where}).",
+                    slips=("type",),
+                )
+            slot.append(gradient)
+    sizes = [_n(case) for case in exercise._inputs]
+    no_factors = [[] for _ in exercise._inputs]
+    found = {
+        key: _compare(
+            gradients, list(expected), exercise._inputs, key, sizes, no_factors, exercise.hint
+        )
+        for key, gradients, expected in zip(
+            names, got, zip(*exercise._gradients, strict=True), strict=True
+        )
+    }
+    wrong = [key for key in names if found[key]]
+    if wrong:
+        report, slips = found[wrong[0]]
+        also = f" (and so is the gradient for {', '.join(wrong[1:])})" if len(wrong) > 1 else ""
+        return Verdict(
+            False,
+            f"{name}: not yet. The forward is right, but the gradient for {wrong[0]} is wrong"
+            f"{also}. {report}",
+            slips=slips,
+        )
+    return _gradcheck(exercise, function_class)
+
+
+def _forward_and_backward(function_class, case, upstream):
+    """The output of ``function_class.apply`` on ``case``, what its backward returns or raises.
+
+    The backward is called as autograd calls it, with the node as its context,
+    but directly, so that its gradients are seen as returned, before autograd
+    would check or reshape them.
+    """
+    with torch.enable_grad():
+        leaves = [value.requires_grad_() for value in case.values()]
+        output = function_class.apply(*leaves)
+    if not isinstance(output, torch.Tensor) or output.grad_fn is None:
+        return output, (), None
+    try:
+        gradients = output.grad_fn.apply(upstream.clone())
+    # Reported once the forward is known to be right.
+    except Exception as error:  # noqa: BLE001
+        return output.detach(), (), error
+    return output.detach(), gradients, None
+
+
+def _gradcheck(exercise, function_class):
+    name, count = exercise.name, len(exercise._inputs)
+    for number, case in enumerate(_copies(exercise._inputs)):
+
+        def check(case=case):
+            leaves = [value.requires_grad_() for value in case.values()]
+            with torch.enable_grad():
+                return torch.autograd.gradcheck(function_class.apply, leaves)  # raises if it fails
+
+        outcome = _call(check)
+        if outcome.error is not None:
+            where = f"on case {number + 1} of {count} ({_describe(exercise._inputs[number])})"
+            return Verdict(
+                False,
+                f"{name}: not yet. Forward and backward match autograd, but "
+                f"torch.autograd.gradcheck refuses them {where}: {_error_words(outcome.error)}. "
+                "Check that backward uses only what forward saved, and changes nothing in place.",
+                slips=("gradcheck",),
+            )
+    return Verdict(
+        True,
+        f"{name}: correct. Your forward and backward match autograd on all {count} cases, "
+        "and torch.autograd.gradcheck agrees.",
+    )

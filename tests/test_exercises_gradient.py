@@ -1,0 +1,102 @@
+"""Unit tests for chapters/exercises/gradient.py."""
+
+import re
+
+import pytest
+import torch
+
+from exercises import Exercise, check_gradient
+from exercises_examples import MEAN, right_mean
+
+
+def test_a_correct_answer_passes():
+    verdict = check_gradient(MEAN, right_mean)
+    assert verdict
+    assert repr(verdict) == (
+        "Mean squared error: correct. Your gradient matches autograd on all 3 cases."
+    )
+    assert verdict.slips == ()
+
+
+def test_must_pass_turns_a_wrong_answer_into_an_assertion_error():
+    verdict = check_gradient(MEAN, right_mean, must_pass=True)
+    assert verdict and "the reference solution matches autograd on all 3 cases" in repr(verdict)
+    assert "correct" not in repr(verdict), "a reference's output must not read as a grade"
+    with pytest.raises(AssertionError, match="wrong sign"):
+        check_gradient(MEAN, lambda w, x, y: -right_mean(w, x, y), must_pass=True)
+
+
+def test_a_notebook_global_rebound_after_the_exercise_is_made_changes_nothing():
+    namespace = {"torch": torch}
+    exec("def square(r):\n    return r ** 2\n", namespace)
+    exercise = Exercise(
+        name="Globals",
+        loss=lambda w, x, y: namespace["square"](y - w * x).sum(),
+        wrt="w",
+        batched=("x", "y"),
+        cases=[{"w": [3.0], "x": [1.5, -1.0, 0.5], "y": [0.5, 2.0, 1.0]}],
+    )
+    namespace["square"] = lambda r: r  # a learner reuses the name
+    assert check_gradient(exercise, lambda w, x, y: (-2 * (y - w * x) * x).sum().reshape(1))
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"cases": []}, "give at least one case"),
+        ({"cases": [{"x": [1.0], "y": [1.0]}]}, "a case has no input 'w'"),
+        ({"batched": "x"}, "batched must name the inputs that hold the batch"),
+        ({"batched": ()}, "batched must name the inputs that hold the batch"),
+        ({"batched": ("z",)}, "a case has no input 'z'"),
+        ({"cases": [{"w": [1.0], "x": [1.0, 2.0], "y": [1.0]}]}, "must share their first"),
+        ({"cases": [{"w": [1.0], "x": 1.0, "y": 1.0}]}, "must share their first"),
+    ],
+)
+def test_a_badly_made_exercise_is_refused_with_a_reason(changes, message):
+    arguments = {
+        "name": "broken",
+        "loss": mean_loss,
+        "wrt": "w",
+        "batched": ("x", "y"),
+        "cases": MEAN.cases,
+        **changes,
+    }
+    with pytest.raises(ValueError, match=re.escape(message)):
+        Exercise(**arguments)
+
+
+def mean_loss(w, x, y):
+    """MEAN's loss, defined here: the loss helper found in the loss's own module."""
+    return ((y - w * x) ** 2).mean()
+
+
+def test_the_reference_is_computed_once_when_the_exercise_is_made():
+    calls = []
+
+    def counted_loss(w, x, y):
+        calls.append(1)
+        return mean_loss(w, x, y)
+
+    exercise = Exercise(
+        name="Counted",
+        loss=counted_loss,
+        wrt="w",
+        batched=("x", "y"),
+        cases=MEAN.cases,
+    )
+    # The cases, each sample of each on its own (for the slips), and once more to learn
+    # that mean_loss, which counted_loss calls, carries the whole loss.
+    made = len(calls)
+    assert made == 3 + (1 + 3 + 5) + 1
+    check_gradient(exercise, right_mean)
+    check_gradient(exercise, lambda w, x, y: (-2 * (y - w * x)).mean(dim=0, keepdim=True))
+    assert len(calls) == made, "checking an answer, right or wrong, must not call the loss"
+
+
+def test_a_class_passed_as_the_answer_is_judged_like_any_callable():
+    class Answer:
+        def __init__(self, w, x, y):
+            self.value = right_mean(w, x, y)
+
+    verdict = check_gradient(MEAN, Answer)
+    assert "got an Answer" in repr(verdict) and verdict.slips == ("type",)
