@@ -255,7 +255,52 @@ OTHER_RIGHT_ANSWERS = {
         )
         / len(x)
     ),
+    # Pages 2.2 and 2.3: with einsum, a centring matrix, a one-hot product, and the
+    # normalisations' Jacobians built feature by feature.
+    "scale_exercise": lambda x, gamma, y: torch.einsum("nd,nd->d", 2 * (x * gamma - y), x)[None],
+    "centre_exercise": lambda x, y: (
+        2
+        * (x - x.mean(dim=1, keepdim=True) - y)
+        @ (torch.eye(x.shape[1], dtype=x.dtype) - 1 / x.shape[1])
+    ),
+    "table_exercise": lambda ix, c_table, y: (
+        torch.nn.functional.one_hot(ix.long(), len(c_table)).to(c_table.dtype).T
+        @ (2 * (c_table[ix.long()] - y))
+    ),
+    "batch_norm_exercise": lambda x, gamma, beta, y: _normalised_columns_backward(
+        x, 2 * (_normalised_columns(x) * gamma + beta - y) * gamma
+    ),
+    "layer_norm_exercise": lambda x, gamma, beta, y: (
+        _normalised_columns_backward(
+            x.T, (2 * (_normalised_columns(x.T).T * gamma + beta - y) * gamma).T
+        ).T
+    ),
+    "layer_norm_gamma_exercise": lambda x, gamma, beta, y: torch.einsum(
+        "nd,nd->d",
+        2 * (_normalised_columns(x.T).T * gamma + beta - y),
+        _normalised_columns(x.T).T,
+    )[None],
 }
+
+NORM_EPS = 1e-5  # the epsilon of page 2.3's exercises
+
+
+def _normalised_columns(x):
+    """Each column of x with mean 0 and variance 1 (divided by N), as batch normalisation."""
+    centred = x - x.sum(dim=0) / len(x)
+    return centred / torch.sqrt((centred**2).sum(dim=0) / len(x) + NORM_EPS)
+
+
+def _normalised_columns_backward(x, g):
+    """g (the gradient of the normalised columns) times each column's Jacobian."""
+    n = len(x)
+    out = torch.empty_like(x)
+    for p in range(x.shape[1]):
+        column = _normalised_columns(x[:, p : p + 1])
+        scale = 1 / torch.sqrt(x[:, p].var(correction=0) + NORM_EPS)
+        jacobian = scale / n * (n * torch.eye(n, dtype=x.dtype) - 1 - column @ column.T)
+        out[:, p] = jacobian @ g[:, p]
+    return out
 
 
 def _three_layers_w1(x, w1, w2, w3, y):
