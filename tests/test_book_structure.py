@@ -283,4 +283,7 @@ def test_exercises_keep_their_answers_behind_a_click(path):
     assert len(checks) == len(solutions), f"{path.name}: an exercise without a learner's check"
     for cell in checks:
         said = "".join(cell["outputs"][0]["data"]["text/plain"])
-        assert "not attempted yet. To try it, run this chapter in JupyterLab" in said, said
+        assert "not attempted yet. To try it, replace" in said, said
+        # Where to run it is said in the book only: in an element the book's CSS reveals.
+        shown = "".join(cell["outputs"][0]["data"]["text/html"])
+        assert '<span class="book-only" hidden>run this chapter in JupyterLab, </span>' in shown

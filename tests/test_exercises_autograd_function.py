@@ -113,7 +113,7 @@ def test_a_backward_without_the_sum_over_the_batch_is_diagnosed():
 
     assert check_autograd_function(LAYER, NotSummed).slips == ("batch sum",)
     none = check_autograd_function(LAYER, layer)
-    assert not none and "the gradient for b: `Layer.backward` returned None" in repr(none)
+    assert not none and "the gradient for b: `Layer.backward` returns None for b" in repr(none)
 
 
 @pytest.mark.parametrize(
@@ -203,7 +203,7 @@ def whole_function_messages():
         "not attempted": (
             StubLayer,
             ("not attempted",),
-            "A tanh layer: not attempted yet. To try it, run this chapter in JupyterLab, replace "
+            "A tanh layer: not attempted yet. To try it, replace "
             "`raise NotImplementedError` in `StubLayer.forward` and `StubLayer.backward` with "
             "your formula, then run that cell and this one.",
         ),
@@ -385,3 +385,147 @@ def test_a_function_exercise_made_now_names_each_input_and_slip(which, name):
     half = layer_with(lambda grads: tuple(g / 2 if i == which else g for i, g in enumerate(grads)))
     verdict = check_autograd_function(exercise, half)
     assert verdict.slips == ("half",) and f"the gradient for {name} is wrong." in repr(verdict)
+
+
+# --- Issue 26: messages that blamed the wrong thing ----------------------------------------------
+
+
+def test_a_backward_that_changes_the_saved_output_in_place_is_named():
+    class InPlace(TanhLayer):
+        @staticmethod
+        def backward(ctx, dL_dh):
+            x, w, h = ctx.saved_tensors
+            dL_ds = dL_dh * h.mul_(h).neg_().add_(1)  # 1 - h², written into h itself
+            return dL_ds @ w.T, x.T @ dL_ds, dL_ds.sum(dim=0, keepdim=True)
+
+    verdict = check_autograd_function(LAYER, InPlace)
+    assert not verdict and verdict.slips == ("in place",), repr(verdict)
+    assert repr(verdict) == (
+        f"A tanh layer: the forward is right, but `InPlace.backward` changes the forward's "
+        f"output in place, {layer_where()}: autograd saved that tensor, and every later use of "
+        "it now reads other numbers. Compute new tensors in backward (such as `y * (1 - y)`), "
+        "not in-place ones (`y.mul_(...)`, `y *= ...`)."
+    )
+
+
+def test_a_backward_with_no_return_is_asked_about_return():
+    class NoReturn(TanhLayer):
+        @staticmethod
+        def backward(ctx, dL_dh):
+            x, w, h = ctx.saved_tensors
+            dL_ds = dL_dh * (1 - h**2)  # noqa: F841 (computed, never returned)
+
+    verdict = check_autograd_function(LAYER, NoReturn)
+    assert verdict.slips == ("type",)
+    assert repr(verdict) == (
+        "A tanh layer: `NoReturn.backward` returned None: did you forget `return`? Return one "
+        "gradient per input of forward: `return dL_dx, dL_dw, dL_db`."
+    )
+
+
+def test_a_backward_that_returns_none_for_one_input_is_told_that_input_needs_it():
+    verdict = check_autograd_function(LAYER, layer_with(lambda grads: (grads[0], None, grads[2])))
+    assert verdict.slips == ("type",)
+    assert repr(verdict) == (
+        "A tanh layer: the gradient for w: `Layer.backward` returns None for w, which needs a "
+        f"gradient too: compute dL_dw and return it in w's place ({layer_where()})."
+    )
+    assert "forget `return`" not in repr(verdict)
+
+
+def test_a_forward_in_float32_gets_the_precision_diagnosis():
+    class Float32(TanhLayer):
+        @staticmethod
+        def forward(ctx, x, w, b):
+            h = torch.tanh(x.float() @ w.float() + b.float()).double()
+            ctx.save_for_backward(x, w, h)
+            return h
+
+    verdict = check_autograd_function(LAYER, Float32)
+    assert verdict.slips == ("forward", "precision"), repr(verdict)
+    assert repr(verdict).endswith(
+        "\nDiagnosis: your forward agrees with the reference only to float32's 7 digits: some "
+        "step is computed in float32. Keep every step in float64 (no `.float()`, and "
+        "`dtype=torch.float64` in any `torch.tensor(...)`)."
+    )
+
+
+def test_the_entry_named_is_one_outside_the_tolerance():
+    expected = torch.tensor([1e4, 1.0], dtype=torch.float64)
+    got = expected + torch.tensor([1e-3, 1e-5], dtype=torch.float64)  # 1e-7 and 1e-5 relative
+    said = words._difference(got, expected, "on case 1 of 1")
+    assert "at index (1,)" in said, said
+
+
+def test_an_nn_module_class_in_place_of_the_function_is_named():
+    class Layer(torch.nn.Module):
+        def forward(self, x, w, b):
+            return torch.tanh(x @ w + b)
+
+    verdict = check_autograd_function(LAYER, Layer)
+    assert repr(verdict) == (
+        "A tanh layer: expected a class that subclasses torch.autograd.Function, got the class "
+        "`Layer`, an nn.Module (a layer). Pass the class itself, not `.apply` nor a call of it."
+    )
+
+
+class Embedding(torch.autograd.Function):
+    """Rows of a table picked by integer indices: the index gets no gradient."""
+
+    @staticmethod
+    def forward(ctx, table, ix):
+        ctx.save_for_backward(ix)
+        ctx.rows = table.shape[0]
+        return table[ix]
+
+    @staticmethod
+    def backward(ctx, dL_dout):
+        (ix,) = ctx.saved_tensors
+        dL_dtable = torch.zeros(ctx.rows, dL_dout.shape[1], dtype=dL_dout.dtype)
+        return dL_dtable.index_add_(0, ix, dL_dout), None
+
+
+EMBEDDING = FunctionExercise(
+    name="An embedding",
+    reference=lambda table, ix: table[ix],
+    cases=[
+        {
+            "table": torch.randn(4, 3, generator=torch.Generator().manual_seed(0)),
+            "ix": torch.tensor([0, 2, 2, 3, 0]),
+        },
+        {
+            "table": torch.randn(5, 2, generator=torch.Generator().manual_seed(1)),
+            "ix": torch.tensor([4, 4, 1]),
+        },
+    ],
+)
+
+
+def test_an_integer_input_of_a_function_gets_no_gradient():
+    assert EMBEDDING.inputs[0]["ix"].dtype == torch.int64
+    assert check_autograd_function(EMBEDDING, Embedding), "index_add_ is right"
+
+    class GradientForIx(Embedding):
+        @staticmethod
+        def backward(ctx, dL_dout):
+            dL_dtable, _ = Embedding.backward(ctx, dL_dout)
+            return dL_dtable, torch.zeros(5)
+
+    verdict = check_autograd_function(EMBEDDING, GradientForIx)
+    assert verdict.slips == ("type",)
+    assert "returns a tensor of shape (5,) for ix, an integer input (indices or labels)" in repr(
+        verdict
+    )
+
+
+def test_an_embedding_that_assigns_repeated_rows_is_diagnosed():
+    class Assigns(Embedding):
+        @staticmethod
+        def backward(ctx, dL_dout):
+            (ix,) = ctx.saved_tensors
+            dL_dtable = torch.zeros(ctx.rows, dL_dout.shape[1], dtype=dL_dout.dtype)
+            dL_dtable[ix] = dL_dout  # a row picked twice keeps one of its gradients
+            return dL_dtable, None
+
+    verdict = check_autograd_function(EMBEDDING, Assigns)
+    assert verdict.slips == ("repeated index added once",), repr(verdict)

@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from exercises import Exercise, FunctionExercise, check_autograd_function, check_gradient
+from exercises.cases import _float64_cases
 from exercises_examples import LAYER, MEAN, TanhLayer, layer_case, real_pairs, right_mean
 
 
@@ -81,3 +82,48 @@ def test_a_chapters_cases_cannot_be_changed_from_outside(real):
             for case, original in zip(exercise.cases, originals, strict=True):
                 for k, v in original.items():
                     case[k].copy_(v)
+
+
+# --- Issue 26: integer inputs stay integers ------------------------------------------------------
+
+
+def picked_loss(z, labels):
+    return -(torch.log_softmax(z, dim=1)[torch.arange(len(labels)), labels]).mean()
+
+
+LABELS = Exercise(
+    name="Labels",
+    loss=picked_loss,
+    wrt="z",
+    batched=("z", "labels"),
+    cases=[
+        {"z": [[0.5, -1.0, 2.0], [0.1, 0.2, -0.3]], "labels": torch.tensor([2, 0])},
+        {
+            "z": [[1.0, 0.0, -1.0], [0.3, 0.3, 0.9], [2.0, 1.0, 0.5]],
+            "labels": torch.tensor([1, 1, 0]),
+        },
+    ],
+)
+
+
+def test_integer_inputs_stay_integers_for_the_loss_and_the_answer():
+    seen = []
+
+    def answer(z, labels):
+        seen.append(labels.dtype)
+        p = torch.softmax(z, dim=1)
+        p[torch.arange(len(labels)), labels] -= 1
+        return p / len(labels)
+
+    for case in LABELS.inputs:
+        assert case["labels"].dtype == torch.int64 and case["z"].dtype == torch.float64
+    assert check_gradient(LABELS, answer)
+    assert seen and set(seen) == {torch.int64}
+    # A number or a list is a float64 input, as before; an int32 tensor becomes int64.
+    (case,) = _float64_cases([{"a": [1, 2], "b": 3, "c": torch.tensor([1, 2], dtype=torch.int32)}])
+    assert [case[k].dtype for k in "abc"] == [torch.float64, torch.float64, torch.int64]
+
+
+def test_a_message_shows_integer_inputs_as_integers():
+    verdict = check_gradient(LABELS, lambda z, labels: torch.zeros_like(z))
+    assert "labels=[2, 0]" in repr(verdict), repr(verdict)

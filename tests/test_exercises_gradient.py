@@ -93,10 +93,25 @@ def test_the_reference_is_computed_once_when_the_exercise_is_made():
     assert len(calls) == made, "checking an answer, right or wrong, must not call the loss"
 
 
-def test_a_class_passed_as_the_answer_is_judged_like_any_callable():
+def test_a_class_passed_as_the_answer_is_named_a_class():
+    """Issue 26: a class in place of the answer was "got an Answer" (what calling it made)."""
+
     class Answer:
         def __init__(self, w, x, y):
             self.value = right_mean(w, x, y)
 
     verdict = check_gradient(MEAN, Answer)
-    assert "got an Answer" in repr(verdict) and verdict.slips == ("type",)
+    assert repr(verdict) == (
+        "Mean squared error: expected a function of (w, x, y) that returns dL/dw, got the class "
+        "`Answer`. Pass the function itself, without calling it."
+    )
+    assert verdict.slips == ("type",)
+
+
+def test_an_nn_module_passed_as_the_answer_is_named_a_layer():
+    module = torch.nn.Linear(1, 1)
+    verdict = check_gradient(MEAN, module)
+    assert "got an nn.Module (a layer), `Linear`" in repr(verdict), repr(verdict)
+    assert verdict.slips == ("type",)
+    verdict = check_gradient(MEAN, torch.nn.Linear)
+    assert "got the class `Linear`, an nn.Module (a layer)" in repr(verdict), repr(verdict)

@@ -4,11 +4,18 @@ import functools
 import sys
 import types
 
+import numpy as np
 import pytest
 import torch
 
 from exercises import Exercise, check_gradient
-from exercises_examples import MEAN, mean_loss, real_pairs, right_mean, uses_backward
+from exercises_examples import (
+    MEAN,
+    mean_loss,
+    real_pairs,
+    right_mean,
+    uses_backward,
+)
 from finite_differences import numerical_gradient
 
 
@@ -479,3 +486,68 @@ def test_the_loss_in_a_closure_is_replaced_and_an_empty_cell_is_passed_over():
     answer = make(mean_loss)
     cells = dict(zip(answer.__code__.co_freevars, answer.__closure__, strict=True))
     assert cells["loss"].cell_contents is mean_loss, "put back"
+
+
+# --- Issue 26: an answer that keeps state is not called computer-made ----------------------------
+
+
+def accumulates():
+    total = torch.zeros(1, dtype=torch.float64)
+
+    def answer(w, x, y):
+        total.add_(right_mean(w, x, y).reshape(1))  # as .grad adds up, call after call
+        return total.clone()
+
+    return answer
+
+
+def counts_calls():
+    calls = []
+
+    def answer(w, x, y):
+        calls.append(1)
+        return right_mean(w, x, y) * len(calls)
+
+    return answer
+
+
+def unseeded_numpy():
+    def answer(w, x, y):
+        noise = np.random.default_rng().normal(size=1)[0]
+        return right_mean(w, x, y) + float(noise)
+
+    return answer
+
+
+STATEFUL = {
+    "a global accumulator": accumulates,
+    "a call counter": counts_calls,
+    "unseeded NumPy randomness": unseeded_numpy,
+}
+
+
+@pytest.mark.parametrize("make", STATEFUL.values(), ids=STATEFUL)
+def test_an_answer_that_keeps_state_is_told_it_differs_from_run_to_run(make):
+    verdict = check_gradient(MEAN, make())
+    assert not verdict and verdict.slips == ("run to run",), repr(verdict)
+    assert "returns another gradient each time it is called with the same inputs" in repr(verdict)
+    assert "differentiate" not in repr(verdict)
+
+
+def test_the_whole_message_for_an_answer_that_keeps_state():
+    verdict = check_gradient(MEAN, accumulates())
+    assert repr(verdict) == (
+        "Mean squared error: `answer` returns another gradient each time it is called with the "
+        "same inputs (on case 1 of 3 (w=[3.0], x=[1.5], y=[0.5])), so it keeps something from "
+        "one call to the next: a total it adds to (as `.grad` adds up), a counter, or random "
+        "numbers. Compute the gradient from the inputs alone, so that the same inputs always "
+        "give the same gradient."
+    )
+
+
+def test_a_computer_made_answer_is_still_told_so_after_the_third_run():
+    def differentiates_the_loss(w, x, y):
+        return numerical_gradient(lambda v: mean_loss(v, x, y), w)
+
+    verdict = check_gradient(MEAN, differentiates_the_loss)
+    assert verdict.slips == ("autograd",), repr(verdict)

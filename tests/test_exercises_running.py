@@ -1,12 +1,19 @@
 """Unit tests for chapters/exercises/running.py."""
 
+import _thread
+import io
+import os
 import sys
+import threading
+import time
+import warnings
 
+import numpy as np
 import pytest
 import torch
 
-from exercises import check_gradient
-from exercises_examples import MEAN, right_mean
+from exercises import check_autograd_function, check_gradient, running
+from exercises_examples import LAYER, MEAN, TanhLayer, right_mean
 
 
 def test_an_answer_that_turns_autograd_off_cannot_break_the_next_check():
@@ -154,4 +161,186 @@ def test_a_device_context_left_open_ends_with_the_answers_thread(monkeypatch):
 
     assert check_gradient(MEAN, leaves_a_device_open)
     assert check_gradient(MEAN, looks)
-    assert failures == [] and stacks == [0] * 6, "3 cases, run twice"
+    # One mode on the stack in every call: the checker's own float32 watch, nothing left over.
+    assert failures == [] and stacks == [1] * 6, "3 cases, run twice"
+
+
+# --- Issue 26: never hangs, puts everything back -----------------------------------------------
+
+
+def loops_forever(w, x, y):
+    while True:
+        pass
+
+
+def test_an_answer_that_never_returns_is_stopped_at_the_time_limit(monkeypatch):
+    monkeypatch.setattr(running, "TIME_LIMIT", 0.3)
+    before = threading.active_count()
+    verdict = check_gradient(MEAN, loops_forever)
+    assert not verdict and verdict.slips == ("time limit",)
+    assert repr(verdict) == (
+        "Mean squared error: `loops_forever` did not return within 0.3 seconds, so the check "
+        "stopped waiting for it. Look for a loop that never ends, such as a `while` whose "
+        "condition never changes. It was stopped."
+    )
+    assert threading.active_count() == before, "the runaway thread still runs"
+
+
+def test_an_answer_that_cannot_be_stopped_is_abandoned_and_the_learner_told(monkeypatch):
+    monkeypatch.setattr(running, "TIME_LIMIT", 0.2)
+    monkeypatch.setattr(running, "STOP_GRACE", 0.05)
+
+    def sleeps(w, x, y):
+        time.sleep(1.5)  # in C: the stop waits for it to come back to Python
+        return right_mean(w, x, y)
+
+    verdict = check_gradient(MEAN, sleeps)
+    assert verdict.slips == ("time limit",)
+    assert repr(verdict).endswith(
+        "It could not be stopped and may still be running in the background: if the notebook "
+        "slows down, restart the kernel (Kernel, then Restart Kernel)."
+    )
+    runaway = [t for t in threading.enumerate() if t is not threading.current_thread()]
+    assert all(t.daemon for t in runaway), "an abandoned thread must not keep Python alive"
+
+
+def test_a_forward_and_backward_that_never_return_are_stopped_too(monkeypatch):
+    monkeypatch.setattr(running, "TIME_LIMIT", 0.3)
+
+    class Forever(TanhLayer):
+        @staticmethod
+        def backward(ctx, dL_dh):
+            while True:
+                pass
+
+    verdict = check_autograd_function(LAYER, Forever)
+    assert verdict.slips == ("time limit",)
+    assert "`Forever` did not return within 0.3 seconds" in repr(verdict)
+
+
+def test_an_interrupt_while_the_answer_runs_becomes_a_sentence():
+    timer = threading.Timer(0.3, _thread.interrupt_main)
+    timer.start()
+    verdict = check_gradient(MEAN, loops_forever)
+    timer.join()
+    assert verdict.slips == ("interrupted",)
+    assert repr(verdict) == (
+        "Mean squared error: the check was interrupted (the stop button, or Ctrl+C) while "
+        "`loops_forever` was running, so it has no verdict. It was stopped. Run this cell again "
+        "to check it."
+    )
+
+
+def test_settings_changed_before_a_time_out_are_put_back(monkeypatch):
+    monkeypatch.setattr(running, "TIME_LIMIT", 0.3)
+
+    def changes_then_loops(w, x, y):
+        torch.set_default_dtype(torch.float64)
+        torch.use_deterministic_algorithms(True)
+        while True:
+            pass
+
+    dtype, deterministic = torch.get_default_dtype(), torch.are_deterministic_algorithms_enabled()
+    assert check_gradient(MEAN, changes_then_loops).slips == ("time limit",)
+    assert torch.get_default_dtype() == dtype
+    assert torch.are_deterministic_algorithms_enabled() == deterministic
+
+
+def _rebinds_sigmoid():
+    globals()["sigmoid"] = torch.relu
+
+
+sigmoid = torch.sigmoid  # a notebook global an answer could rebind
+
+
+def changes(what):
+    """An answer that computes right_mean and changes ``what`` for later cells."""
+
+    def answer(w, x, y):
+        what()
+        return right_mean(w, x, y)
+
+    return answer  # its namespace is this module's, as a notebook's answer has the notebook's
+
+
+LEFT_CHANGED = {
+    "working directory": (lambda: os.chdir("/"), os.getcwd),
+    "sys.stdout": (lambda: setattr(sys, "stdout", io.StringIO()), lambda: sys.stdout),
+    "recursion limit": (lambda: sys.setrecursionlimit(200), sys.getrecursionlimit),
+    "warning filters": (lambda: warnings.simplefilter("error"), lambda: list(warnings.filters)),
+    "print options": (
+        lambda: torch.set_printoptions(precision=1),
+        lambda: torch._tensor_str.PRINT_OPTS.precision,
+    ),
+    "numpy print options": (
+        lambda: np.set_printoptions(precision=1),
+        lambda: np.get_printoptions()["precision"],
+    ),
+    "matmul precision": (
+        lambda: torch.set_float32_matmul_precision("medium"),
+        torch.get_float32_matmul_precision,
+    ),
+    "a rebound notebook global": (_rebinds_sigmoid, lambda: sigmoid),
+    "torch.allclose replaced": (
+        lambda: setattr(torch, "allclose", lambda *a, **k: True),
+        lambda: torch.allclose,
+    ),
+    "a Tensor method replaced": (
+        lambda: setattr(torch.Tensor, "__eq__", lambda *a: True),
+        lambda: torch.Tensor.__dict__.get("__eq__"),
+    ),
+}
+
+
+@pytest.mark.parametrize("change, look", LEFT_CHANGED.values(), ids=LEFT_CHANGED)
+def test_what_an_answer_changes_for_later_cells_is_put_back(change, look):
+    before = look()
+    verdict = check_gradient(MEAN, changes(change))
+    assert verdict, repr(verdict)
+    assert look() == before
+
+
+def test_a_background_thread_an_answer_leaves_running_is_stopped():
+    started = []
+
+    def background():
+        while True:
+            time.sleep(0.001)
+
+    def answer(w, x, y):
+        thread = threading.Thread(target=background, daemon=True)
+        thread.start()
+        started.append(thread)
+        return right_mean(w, x, y)
+
+    assert check_gradient(MEAN, answer)
+    for thread in started:
+        thread.join(1)
+    assert not any(thread.is_alive() for thread in started)
+
+
+def test_a_replaced_allclose_does_not_pass_zeros_now_or_later():
+    def replaces_allclose(w, x, y):
+        torch.allclose = lambda *args, **kwargs: True
+        return torch.zeros_like(w)
+
+    verdict = check_gradient(MEAN, replaces_allclose)
+    assert not verdict, repr(verdict)
+    assert not check_gradient(MEAN, lambda w, x, y: torch.zeros_like(w))
+    assert check_gradient(MEAN, right_mean)
+
+
+def test_something_not_an_exception_raised_by_the_returned_value_is_a_sentence():
+    class Exits(torch.Tensor):
+        @classmethod
+        def __torch_function__(cls, func, types, args=(), kwargs=None):
+            raise SystemExit("bye")
+
+    def answer(w, x, y):
+        return right_mean(w, x, y).as_subclass(Exits)
+
+    verdict = check_gradient(MEAN, answer)
+    assert not verdict and verdict.slips == ("unjudged",)
+    assert repr(verdict).startswith(
+        "Mean squared error: the checker could not judge this answer (SystemExit (bye))."
+    )

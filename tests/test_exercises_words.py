@@ -1,6 +1,7 @@
 """Unit tests for chapters/exercises/words.py."""
 
 import functools
+import html
 
 import numpy as np
 import pytest
@@ -41,10 +42,10 @@ def raises_not_implemented_for_batches(w, x, y):
 
 
 BAD_INPUTS = {
-    "None": (None, "not attempted yet. To try it, run this chapter in JupyterLab"),
+    "None": (None, "not attempted yet. To try it, replace `raise NotImplementedError`"),
     "unfilled stub": (
         raises_not_implemented,
-        "not attempted yet. To try it, run this chapter in JupyterLab, replace "
+        "not attempted yet. To try it, replace "
         "`raise NotImplementedError` in `raises_not_implemented` with your formula",
     ),
     "NotImplementedError of its own": (
@@ -108,7 +109,7 @@ MATMUL_CASE_1 = "on case 1 of 2 (x=[[2.0], [1.0]], w=[[3.0, 1.0]], y=[[5.0, 2.0]
 
 
 HOW_TO_START = (
-    "not attempted yet. To try it, run this chapter in JupyterLab, replace "
+    "not attempted yet. To try it, replace "
     "`raise NotImplementedError` in {} with your formula, then run that cell and this one."
 )
 
@@ -196,6 +197,14 @@ def test_the_whole_message_and_the_slip_it_names(exercise, answer, slips, messag
     verdict = check_gradient(exercise, answer)
     assert not verdict and verdict.slips == slips
     assert repr(verdict) == f"{exercise.name}: {message}"
+    if message.startswith("not attempted"):  # the book, not JupyterLab, says where to run it
+        rest = html.escape(message.split("To try it, ", 1)[1])
+        assert verdict._repr_html_() == (
+            f'<pre>{exercise.name}: not attempted yet. To try it, <span class="book-only" '
+            f"hidden>run this chapter in JupyterLab, </span>{rest}</pre>"
+        )
+    else:
+        assert verdict._repr_html_() is None
 
 
 def test_a_function_without_a_name_is_checked_like_any_other():
@@ -420,3 +429,33 @@ def test_the_whole_message_for_a_gradient_of_the_wrong_shape():
         "for w, got (1, 3): a gradient has the shape of what it is taken with respect to. It is "
         "wrong on 2 of the 2 cases.\nHint: dL/dW = X^T dL/dZ"
     )
+
+
+# --- Issue 26: comparisons an answer cannot speak for, classes named ---------------------------
+
+
+class AlwaysClose(torch.Tensor):
+    """A tensor whose every comparison agrees."""
+
+    @classmethod
+    def __torch_function__(cls, func, types, args=(), kwargs=None):
+        if func in (torch.allclose, torch.equal):
+            return True
+        if func is torch.isclose:
+            return torch.ones(args[0].shape, dtype=torch.bool)
+        return super().__torch_function__(func, types, args, kwargs or {})
+
+
+def test_a_tensor_subclass_whose_comparison_always_agrees_does_not_pass():
+    verdict = check_gradient(MEAN, lambda w, x, y: torch.zeros_like(w).as_subclass(AlwaysClose))
+    assert not verdict, repr(verdict)
+    assert check_gradient(MEAN, lambda w, x, y: right_mean(w, x, y).as_subclass(AlwaysClose))
+
+
+def test_a_class_is_said_to_be_a_class():
+    class Table:
+        pass
+
+    assert words._kind(Table) == "the class `Table`"
+    assert words._kind(torch.nn.Linear) == "the class `Linear`, an nn.Module (a layer)"
+    assert words._kind(torch.nn.Linear(1, 1)) == "an nn.Module (a layer), `Linear`"

@@ -5,19 +5,32 @@ from dataclasses import dataclass, field
 import torch
 
 from .cases import _copies, _float64_cases
-from .catalogue import _close, _compare
-from .running import _call, _is_stub
+from .catalogue import (
+    FLOAT32_ATOL,
+    FLOAT32_RTOL,
+    CaseFacts,
+    _close,
+    _compare,
+    _plain,
+    slip_words,
+)
+from .running import _call, _guarded, _is_stub, _take_lowered
 from .words import (
+    HOW_TO_START_IN_THE_BOOK,
     Verdict,
     _describe,
     _difference,
     _error_words,
-    _guarded,
     _how_to_start,
     _kind,
     _not_an_exercise,
     _problem,
 )
+
+
+def _leaf(value):
+    """An input as the Function receives it: requiring grad, unless it is an integer one."""
+    return value.requires_grad_(value.is_floating_point())
 
 
 def _n(case):
@@ -32,7 +45,8 @@ class FunctionExercise:
 
     ``reference`` computes what the Function's forward must return, from
     keyword arguments; each case in ``cases`` gives them (their order is the
-    order of ``apply``'s arguments), copied to float64. Each input's gradient
+    order of ``apply``'s arguments), copied to float64 (an integer tensor stays
+    an int64 one: its backward returns None for it). Each input's gradient
     is checked against autograd's gradient of ``reference``, for a seeded random
     upstream gradient (the gradient of the loss with respect to the output).
     N, for the slips, is the first dimension of the first input.
@@ -59,14 +73,20 @@ class FunctionExercise:
         self._outputs, self._upstream, self._gradients = [], [], []
         for number, case in enumerate(self._inputs):
             with torch.enable_grad():
-                leaves = {key: value.clone().requires_grad_() for key, value in case.items()}
+                leaves = {key: _leaf(value.clone()) for key, value in case.items()}
                 output = self.reference(**leaves)
                 generator = torch.Generator().manual_seed(number)
                 upstream = torch.randn(output.shape, generator=generator, dtype=torch.float64)
-                gradients = torch.autograd.grad(output, list(leaves.values()), upstream)
+                tracked = [leaf for leaf in leaves.values() if leaf.requires_grad]
+                gradients = iter(torch.autograd.grad(output, tracked, upstream))
             self._outputs.append(output.detach())
             self._upstream.append(upstream)
-            self._gradients.append([gradient.detach() for gradient in gradients])
+            self._gradients.append(
+                [
+                    next(gradients).detach() if leaf.requires_grad else None
+                    for leaf in leaves.values()
+                ]
+            )
 
     @property
     def inputs(self):
@@ -98,7 +118,11 @@ def check_autograd_function(exercise, function_class, must_pass=False):
 def _judge_function(exercise, function_class):
     if not isinstance(exercise, FunctionExercise):
         return _not_an_exercise(
-            exercise, function_class, FunctionExercise, "check_autograd_function", "your class"
+            exercise,
+            function_class,
+            FunctionExercise,
+            "check_autograd_function",
+            "your class",
         )
     name = exercise.name
     names = list(exercise._inputs[0])
@@ -121,9 +145,10 @@ def _judge_function(exercise, function_class):
             False,
             f"{name}: not attempted yet. {_how_to_start(f'`{cls}.forward` and `{cls}.backward`')}",
             slips=("not attempted",),
+            book_only=HOW_TO_START_IN_THE_BOOK,
         )
     count = len(exercise._inputs)
-    got = [[] for _ in names]
+    got, lowered = [[] for _ in names], []
     for number, case in enumerate(_copies(exercise._inputs)):
         where = f"on case {number + 1} of {count} ({_describe(exercise._inputs[number])})"
         outcome = _call(_forward_and_backward, function_class, case, exercise._upstream[number])
@@ -137,10 +162,11 @@ def _judge_function(exercise, function_class):
                 f"{name}: `{cls}.apply` raised {_error_words(outcome.error)}, {where}. {called}",
                 slips=("raised",),
             )
-        output, gradients, error = outcome.value
+        output, gradients, error, forward_lowered, changed = outcome.value
         problem = _problem(output, exercise._outputs[number], f"`{cls}.forward`")
         if problem:
             return Verdict(False, f"{name}: the forward: {problem} ({where}).", slips=("type",))
+        output = _plain(output)
         expected = exercise._outputs[number]
         if output.shape != expected.shape:
             return Verdict(
@@ -150,13 +176,27 @@ def _judge_function(exercise, function_class):
                 "then the backward.",
                 slips=("forward",),
             )
-        if not _close(output, expected):
+        if forward_lowered or not _close(output, expected):
             report = _difference(output, expected, where)
+            slips, diagnosis = ("forward",), ""
+            if forward_lowered or _close(output, expected, FLOAT32_RTOL, FLOAT32_ATOL):
+                slips += ("precision",)
+                words = slip_words("precision").replace("your gradient agrees with autograd", "")
+                diagnosis = f"\nDiagnosis: your forward agrees with the reference{words}"
             return Verdict(
                 False,
                 f"{name}: not yet. The forward is wrong. {report} Fix the forward first, "
-                "then the backward.",
-                slips=("forward",),
+                f"then the backward.{diagnosis}",
+                slips=slips,
+            )
+        if changed:
+            return Verdict(
+                False,
+                f"{name}: the forward is right, but `{cls}.backward` changes the forward's "
+                f"output in place, {where}: autograd saved that tensor, and every later use "
+                "of it now reads other numbers. Compute new tensors in backward (such as "
+                "`y * (1 - y)`), not in-place ones (`y.mul_(...)`, `y *= ...`).",
+                slips=("in place",),
             )
         if error is not None:
             return Verdict(
@@ -164,6 +204,14 @@ def _judge_function(exercise, function_class):
                 f"{name}: the forward is right, but `{cls}.backward` raised "
                 f"{_error_words(error)}, {where}. {called}",
                 slips=("raised",),
+            )
+        if gradients is None:
+            return Verdict(
+                False,
+                f"{name}: `{cls}.backward` returned None: did you forget `return`? Return one "
+                "gradient per input of forward: "
+                f"`return {', '.join('dL_d' + key for key in names)}`.",
+                slips=("type",),
             )
         if isinstance(gradients, list):
             return Verdict(
@@ -185,25 +233,48 @@ def _judge_function(exercise, function_class):
         for key, gradient, expected, slot in zip(
             names, gradients, exercise._gradients[number], got, strict=True
         ):
-            problem = _problem(gradient, expected, f"`{cls}.backward`")
+            if expected is None:  # an integer input (indices, labels) has no gradient
+                if gradient is not None:
+                    return Verdict(
+                        False,
+                        f"{name}: the gradient for {key}: `{cls}.backward` returns "
+                        f"{_kind(gradient)} for {key}, an integer input (indices or labels), "
+                        f"which has no gradient: return None in its place ({where}).",
+                        slips=("type",),
+                    )
+                continue
+            if gradient is None:
+                problem = (
+                    f"`{cls}.backward` returns None for {key}, which needs a gradient too: "
+                    f"compute dL_d{key} and return it in {key}'s place"
+                )
+            else:
+                problem = _problem(gradient, expected, f"`{cls}.backward`")
             if problem:
                 return Verdict(
                     False,
                     f"{name}: the gradient for {key}: {problem} ({where}).",
                     slips=("type",),
                 )
-            slot.append(gradient)
-    sizes = [_n(case) for case in exercise._inputs]
-    no_factors = [[] for _ in exercise._inputs]
+            slot.append(_plain(gradient))
+        lowered.append(outcome.lowered)
+    facts = [CaseFacts(n=_n(case), inputs=case) for case in exercise._inputs]
     found = {
         key: _compare(
-            gradients, list(expected), exercise._inputs, key, sizes, no_factors, exercise.hint
+            gradients,
+            list(expected),
+            exercise._inputs,
+            key,
+            facts,
+            exercise.hint,
+            lowered,
         )
         for key, gradients, expected in zip(
             names, got, zip(*exercise._gradients, strict=True), strict=True
         )
+        if expected[0] is not None
     }
-    wrong = [key for key in names if found[key]]
+    wrong = [key for key in names if found.get(key)]
     if wrong:
         report, slips = found[wrong[0]]
         also = f" (and so is the gradient for {', '.join(wrong[1:])})" if len(wrong) > 1 else ""
@@ -224,28 +295,34 @@ def _forward_and_backward(function_class, case, upstream):
     would check or reshape them.
     """
     with torch.enable_grad():
-        leaves = [value.requires_grad_() for value in case.values()]
+        leaves = [_leaf(value) for value in case.values()]
         output = function_class.apply(*leaves)
+    forward_lowered = _take_lowered()
     if not isinstance(output, torch.Tensor) or output.grad_fn is None:
-        return output, (), None
+        return output, (), None, forward_lowered, False
+    # The forward's result, kept before the backward runs: a backward that changes it
+    # in place is named, not taken for a wrong forward.
+    with torch.no_grad():
+        kept = _plain(output).detach().clone()
     try:
         gradients = output.grad_fn.apply(upstream.clone())
     # Reported once the forward is known to be right.
     except Exception as error:  # noqa: BLE001
-        return output.detach(), (), error
-    return output.detach(), gradients, None
+        return kept, (), error, forward_lowered, False
+    changed = not torch.equal(_plain(output).detach(), kept)
+    return kept, gradients, None, forward_lowered, changed
 
 
 def _gradcheck(exercise, function_class):
     name, count = exercise.name, len(exercise._inputs)
     for number, case in enumerate(_copies(exercise._inputs)):
 
-        def check(case=case):
-            leaves = [value.requires_grad_() for value in case.values()]
+        def check(function_class, case=case):
+            leaves = [_leaf(value) for value in case.values()]
             with torch.enable_grad():
                 return torch.autograd.gradcheck(function_class.apply, leaves)  # raises if it fails
 
-        outcome = _call(check)
+        outcome = _call(check, function_class)
         if outcome.error is not None:
             where = f"on case {number + 1} of {count} ({_describe(exercise._inputs[number])})"
             return Verdict(

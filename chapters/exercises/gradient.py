@@ -5,14 +5,14 @@ from dataclasses import dataclass, field
 import torch
 
 from .cases import _copies, _float64_cases
-from .catalogue import _close, _compare
-from .provenance import _depends_on_the_loss, _loss_carriers
-from .running import _call, _is_stub, _what
+from .catalogue import SUPPLIED, CaseFacts, _close, _compare, _plain
+from .provenance import _loss_carriers, _provenance
+from .running import _call, _guarded, _is_stub, _what
 from .words import (
+    HOW_TO_START_IN_THE_BOOK,
     Verdict,
     _describe,
     _error_words,
-    _guarded,
     _how_to_start,
     _kind,
     _not_an_exercise,
@@ -27,9 +27,13 @@ class Exercise:
     ``loss`` maps named tensors to a one-element tensor; the learner writes a
     function taking the same names and returning the gradient of ``loss`` with
     respect to the one named ``wrt``. ``cases`` are the inputs it is checked
-    on: dicts of numbers, lists or tensors, copied to float64. ``batched``
+    on: dicts of numbers, lists or tensors, copied to float64; an integer
+    tensor (labels, indices) stays an integer one, as int64. ``batched``
     names the inputs whose first dimension is the batch (the N samples).
     ``inputs`` and ``answers`` return copies: the stored ones never change.
+    ``slip_values`` maps the name of a catalogue slip that has no test of its
+    own (see catalogue.py) to a function of the case's inputs that returns what
+    a learner with that slip returns; it runs once, here.
     """
 
     name: str
@@ -38,9 +42,10 @@ class Exercise:
     cases: list
     batched: tuple
     hint: str = ""
+    slip_values: dict = field(default_factory=dict)
     _inputs: list = field(init=False, repr=False)
     _answers: list = field(init=False, repr=False)
-    _factor_answers: list = field(init=False, repr=False)
+    _facts: list = field(init=False, repr=False)
     _loss_objects: list = field(init=False, repr=False)
     _loss_names: frozenset = field(init=False, repr=False)
 
@@ -64,9 +69,15 @@ class Exercise:
                     f"Exercise {self.name!r}: the batched inputs {self.batched} must share "
                     "their first dimension"
                 )
+        unknown = sorted(set(self.slip_values) - set(SUPPLIED))
+        if unknown:
+            raise ValueError(
+                f"Exercise {self.name!r}: slip_values names no slip of the catalogue that an "
+                f"exercise supplies: {unknown}; the catalogue has {list(SUPPLIED)}"
+            )
         self._answers = [self._autograd(case) for case in self._inputs]
-        self._factor_answers = [
-            self._without_an_input_factor(case, self._answers[number])
+        self._facts = [
+            self._case_facts(case, self._answers[number])
             for number, case in enumerate(self._inputs)
         ]
         self._loss_objects, self._loss_names = _loss_carriers(self.loss, self._inputs[0])
@@ -94,12 +105,25 @@ class Exercise:
         """N, the number of samples in ``case``."""
         return case[self.batched[0]].shape[0]
 
-    def _without_an_input_factor(self, case, expected):
-        """The gradients a learner gets by leaving one input's factor out, on ``case``.
+    def _case_facts(self, case, expected):
+        """What the slip tests know of ``case`` (catalogue.CaseFacts), computed once, here."""
+        facts = CaseFacts(n=self.batch_size(case), inputs=case)
+        shares = self._shares(case, expected)
+        if shares is not None:
+            facts.factors = self._without_an_input_factor(case, *shares)
+            if expected.dim() >= 1 and expected.shape[0] == 1:
+                rows, scale = shares
+                facts.rows = (torch.stack(rows) * scale).reshape(-1, *expected.shape[1:])
+        for slip, value in self.slip_values.items():
+            supplied = value(**_copies([case])[0])
+            facts.supplied[slip] = torch.as_tensor(supplied, dtype=torch.float64).detach()
+        return facts
 
-        Only for gradients that the samples add to one by one: each sample's share
-        is autograd's gradient on that sample alone, and the slip divides it by the
-        sample's value of the input. Computed once, here, like the answers.
+    def _shares(self, case, expected):
+        """Each sample's share of the gradient, and the scale (1 or 1/N) that sums them
+        to autograd's; None for a gradient that is not a sum of the samples' shares.
+
+        Each sample's share is autograd's gradient on that sample alone.
         """
         n = self.batch_size(case)
         try:
@@ -114,19 +138,25 @@ class Exercise:
             ]
         # A loss that needs more than one sample (a variance, say) has no shares.
         except Exception:  # noqa: BLE001
-            return []
+            return None
         total = torch.stack(shares).sum(dim=0)
         # A sum adds the samples' shares; a mean also divides them by N. Any other
-        # gradient is not a sum of shares, and this slip cannot be told from it.
+        # gradient is not a sum of shares, and these slips cannot be told from it.
         scale = next((s for s in (1.0, 1.0 / n) if _close(total * s, expected)), None)
-        if scale is None:
-            return []
+        return None if scale is None else (shares, scale)
+
+    def _without_an_input_factor(self, case, shares, scale):
+        """The gradients a learner gets by leaving one input's factor out, on ``case``.
+
+        Only for gradients that the samples add to one by one: the slip divides
+        each sample's share by the sample's value of the input.
+        """
         # Where an input is 0 for a sample, that share is divided by 0: inf or nan, which
         # no answer (all finite by then) is close to, so that input is not the slip.
         return [
             sum(share * scale / case[key][i] for i, share in enumerate(shares))
             for key in self.batched
-            if case[key].dim() == 1
+            if case[key].dim() == 1 and case[key].is_floating_point()
         ]
 
 
@@ -146,7 +176,8 @@ def check_gradient(exercise, answer, must_pass=False):
     if must_pass:
         count = len(exercise._inputs)
         return Verdict(
-            True, f"{exercise.name}: the reference solution matches autograd on all {count} cases."
+            True,
+            f"{exercise.name}: the reference solution matches autograd on all {count} cases.",
         )
     return verdict
 
@@ -157,12 +188,17 @@ def _judge(exercise, answer):
     name, wrt = exercise.name, exercise.wrt
     signature = ", ".join(exercise._inputs[0])
     if answer is None:
-        return Verdict(False, f"{name}: not attempted yet. {_how_to_start('your function')}")
-    if not callable(answer):
+        return Verdict(
+            False,
+            f"{name}: not attempted yet. {_how_to_start('your function')}",
+            book_only=HOW_TO_START_IN_THE_BOOK,
+        )
+    if not callable(answer) or isinstance(answer, (type, torch.nn.Module)):
         return Verdict(
             False,
             f"{name}: expected a function of ({signature}) that returns dL/d{wrt}, "
             f"got {_kind(answer)}. Pass the function itself, without calling it.",
+            slips=() if not callable(answer) else ("type",),
         )
     function = _what(answer)
     if _is_stub(answer):
@@ -170,6 +206,7 @@ def _judge(exercise, answer):
             False,
             f"{name}: not attempted yet. {_how_to_start(function)}",
             slips=("not attempted",),
+            book_only=HOW_TO_START_IN_THE_BOOK,
         )
     count = len(exercise._inputs)
     cases = _copies(exercise._inputs)
@@ -196,7 +233,18 @@ def _judge(exercise, answer):
         problem = _problem(outcome.value, exercise._answers[number - 1], function)
         if problem:
             return Verdict(False, f"{name}: {problem} ({where}).", slips=("type",))
-    if _depends_on_the_loss(exercise, answer, outcomes):
+    origin, number = _provenance(exercise, answer, outcomes)
+    if origin == "run to run":
+        where = f"on case {number} of {count} ({_describe(exercise._inputs[number - 1])})"
+        return Verdict(
+            False,
+            f"{name}: {function} returns another gradient each time it is called with the same "
+            f"inputs ({where}), so it keeps something from one call to the next: a total it adds "
+            "to (as `.grad` adds up), a counter, or random numbers. Compute the gradient from "
+            "the inputs alone, so that the same inputs always give the same gradient.",
+            slips=("run to run",),
+        )
+    if origin == "autograd":
         return Verdict(
             False,
             f"{name}: {function} returns another gradient when the loss is another function, "
@@ -205,13 +253,13 @@ def _judge(exercise, answer):
             slips=("autograd",),
         )
     found = _compare(
-        [outcome.value for outcome in outcomes],
+        [_plain(outcome.value) for outcome in outcomes],
         exercise._answers,
         exercise._inputs,
         wrt,
-        [exercise.batch_size(case) for case in exercise._inputs],
-        exercise._factor_answers,
+        exercise._facts,
         exercise.hint,
+        [outcome.lowered for outcome in outcomes],
     )
     if found:
         report, slips = found

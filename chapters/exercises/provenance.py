@@ -57,7 +57,10 @@ def _carries(loss, namespace, name, helper, case):
     namespace[name] = cut
     try:
         with torch.enable_grad():
-            leaves = {key: value.clone().requires_grad_() for key, value in case.items()}
+            leaves = {
+                key: value.clone().requires_grad_(value.is_floating_point())
+                for key, value in case.items()
+            }
             return not loss(**leaves).requires_grad
     # A helper that returns no tensor (a size, say) carries nothing.
     except Exception:  # noqa: BLE001
@@ -148,17 +151,40 @@ def _other_loss(loss):
     return other
 
 
-def _depends_on_the_loss(exercise, answer, outcomes):
-    """True when ``answer`` returns something else once the loss is another function."""
-    with (
-        _swapped_loss(exercise, answer),
-        contextlib.redirect_stdout(io.StringIO()),
-        contextlib.redirect_stderr(io.StringIO()),
-        warnings.catch_warnings(),
-    ):
-        warnings.simplefilter("ignore")
-        again = [_call(answer, **case) for case in _copies(exercise._inputs)]
-    return any(
-        isinstance(other.value, torch.Tensor) and not _close(other.value, outcome.value)
-        for outcome, other in zip(outcomes, again, strict=True)
+def _quietly():
+    """What the learner's code prints or warns on the checker's extra runs is not shown."""
+    stack = contextlib.ExitStack()
+    stack.enter_context(contextlib.redirect_stdout(io.StringIO()))
+    stack.enter_context(contextlib.redirect_stderr(io.StringIO()))
+    stack.enter_context(warnings.catch_warnings())
+    warnings.simplefilter("ignore")
+    return stack
+
+
+def _differs(outcome, other):
+    return isinstance(other.value, torch.Tensor) and not (
+        isinstance(outcome.value, torch.Tensor) and _close(other.value, outcome.value)
     )
+
+
+def _provenance(exercise, answer, outcomes):
+    """Where ``answer``'s gradient comes from, told by running it again.
+
+    ``("autograd", None)`` when it returns something else once the loss is
+    another function (the second run), and the same again with the loss put back
+    (a third run): it follows the loss. ``("run to run", number)`` when the third
+    run, with the same inputs and loss as the first, differs from it on case
+    ``number``: the answer keeps state between calls (a total, a counter, random
+    numbers), and its second run told nothing about the loss. ``(None, None)``
+    when the second run returns what the first did.
+    """
+    with _quietly():
+        with _swapped_loss(exercise, answer):
+            again = [_call(answer, **case) for case in _copies(exercise._inputs)]
+        if not any(_differs(o, a) for o, a in zip(outcomes, again, strict=True)):
+            return None, None
+        third = [_call(answer, **case) for case in _copies(exercise._inputs)]
+    for number, (outcome, other) in enumerate(zip(outcomes, third, strict=True), 1):
+        if not isinstance(other.value, torch.Tensor) or _differs(outcome, other):
+            return "run to run", number
+    return "autograd", None

@@ -1,20 +1,70 @@
-"""Running a learner's answer: in a thread of its own, the process-wide settings put back."""
+"""Running a learner's code: in a thread of its own, with a time limit, everything put back.
 
+``_call`` runs one call of the learner's code in a daemon thread and waits for it
+at most ``TIME_LIMIT`` seconds; an interrupt (Jupyter's stop button) while it
+waits, or the time running out, stops the check with ``_Stopped``, which
+``_guarded`` turns into a sentence. The thread is then stopped if it can be (an
+exception raised in it), else abandoned, and the learner is told which.
+
+Whatever way the call ends, what the learner's code can change for later cells
+is put back (``_Saved``): torch's process-wide settings, the working directory,
+the standard streams, the recursion limit, the warning filters, the print
+options, the float32 matmul precision, functions rebound in torch, NumPy and
+builtins, functions and classes rebound in the learner's own notebook namespace;
+threads the code started and left running are stopped where they can be. What
+cannot be put back is listed in docs/checker.md.
+
+While it runs, ``_Precision`` watches the dtypes its torch operations take and
+make: one rule for every exercise (see ``_lowers``).
+"""
+
+import builtins
+import contextlib
 import contextvars
+import ctypes
 import dis
 import functools
 import inspect
+import os
+import sys
 import threading
+import time
 import types
+import warnings
 
 import torch
+from torch.overrides import TorchFunctionMode
+from torch.utils._pytree import tree_flatten
+
+from .words import Verdict, _error_words
+
+TIME_LIMIT = 10.0  # seconds one call of the learner's code may take
+STOP_GRACE = 0.5  # seconds a stopped thread is given to end
+_STEP = 0.05  # seconds between two looks at the thread (so that an interrupt is seen)
+_LOW = (torch.float32, torch.float16, torch.bfloat16)
 
 
 class _Outcome:
-    """One call of the learner's code: what it returned or raised."""
+    """One call of the learner's code: what it returned or raised, and whether it went
+    through float32 (``lowered``)."""
 
     def __init__(self, value=None, error=None):
         self.value, self.error = value, error
+        self.lowered = False
+
+
+class _Stopped(Exception):
+    """The check stopped waiting for the learner's code: ``reason`` is "time" or "interrupt";
+    ``ended`` tells whether the code's thread was stopped too."""
+
+    def __init__(self, reason, ended):
+        super().__init__(reason)
+        self.reason, self.ended = reason, ended
+
+
+class _Abandoned(SystemExit):
+    """Raised inside a runaway thread of the learner's code to stop it (a SystemExit, so
+    that the thread ends without a traceback, and no `except Exception` catches it)."""
 
 
 def _global_state():
@@ -35,24 +85,150 @@ def _global_state():
         (torch.get_num_threads, torch.set_num_threads),
         (threading.gettrace, threading.settrace),
         (threading.getprofile, threading.setprofile),
+        (torch.get_float32_matmul_precision, torch.set_float32_matmul_precision),
+        (sys.getrecursionlimit, sys.setrecursionlimit),
+        (lambda: (sys.stdout, sys.stderr, sys.stdin), _set_streams),
+        (lambda: (warnings.filters[:], warnings.showwarning), _set_warnings),
+        (_print_options, _set_print_options),
+        (_working_directory, _set_working_directory),
     ]
 
 
+def _set_streams(streams):
+    sys.stdout, sys.stderr, sys.stdin = streams
+
+
+def _set_warnings(state):
+    warnings.filters[:], warnings.showwarning = state
+    warnings._filters_mutated()
+
+
+def _print_options():
+    numpy = sys.modules.get("numpy")
+    return dict(vars(torch._tensor_str.PRINT_OPTS)), numpy and numpy.get_printoptions()
+
+
+def _set_print_options(state):
+    torch_options, numpy_options = state
+    vars(torch._tensor_str.PRINT_OPTS).update(torch_options)
+    if numpy_options:
+        sys.modules["numpy"].set_printoptions(**numpy_options)
+
+
+def _working_directory():
+    with contextlib.suppress(OSError):  # a directory removed under the kernel has no name
+        return os.getcwd()
+    return None
+
+
+def _set_working_directory(path):
+    if path is not None:
+        with contextlib.suppress(OSError):
+            os.chdir(path)
+
+
+def _shared_objects():
+    """The modules and classes whose functions a learner's code could replace for everyone."""
+    objects = [builtins, torch, torch.Tensor, torch._C.TensorBase, torch.nn.functional]
+    objects += [torch.linalg, torch.special, torch.testing, torch.autograd]
+    numpy = sys.modules.get("numpy")
+    if numpy is not None:
+        objects += [numpy, numpy.random, numpy.linalg, numpy.testing]
+    return objects
+
+
+def _replaceable(value):
+    """What is put back when rebound: functions and classes (not data, not modules)."""
+    return callable(value) and not isinstance(value, types.ModuleType)
+
+
+def _learner_namespaces(function, args):
+    """The global namespaces of the learner's code: ``function``'s and its class arguments'."""
+    functions = _unwrapped(function)
+    for argument in args:
+        if isinstance(argument, type):
+            functions += [f for f in vars(argument).values() if isinstance(f, types.FunctionType)]
+            functions += [
+                f.__func__ for f in vars(argument).values() if isinstance(f, staticmethod)
+            ]
+    namespaces = []
+    for f in functions:
+        if not any(f.__globals__ is n for n in namespaces):
+            namespaces.append(f.__globals__)
+    # The checker's own functions (the forward-and-backward run) are not the learner's.
+    return [n for n in namespaces if n.get("__name__", "").partition(".")[0] != __package__]
+
+
+class _Saved:
+    """Everything a learner's call could change for later cells, to put back."""
+
+    def __init__(self, function, args):
+        self.settings = [(getter(), setter) for getter, setter in _global_state()]
+        self.objects = [(obj, dict(vars(obj))) for obj in _shared_objects()]
+        self.namespaces = [(n, dict(n)) for n in _learner_namespaces(function, args)]
+        self.threads = set(threading.enumerate())
+
+    def restore(self):
+        for state, setter in self.settings:
+            with contextlib.suppress(Exception):  # a setting that cannot be put back stays
+                setter(state)
+        for obj, saved in self.objects:
+            for name, value in list(vars(obj).items()):
+                if name in saved and saved[name] is not value and _replaceable(saved[name]):
+                    with contextlib.suppress(Exception):
+                        setattr(obj, name, saved[name])
+                elif name not in saved and isinstance(obj, type):
+                    with contextlib.suppress(Exception):  # an override added to a class
+                        delattr(obj, name)
+        for namespace, saved in self.namespaces:
+            for name, value in saved.items():
+                if namespace.get(name, value) is not value and _replaceable(value):
+                    namespace[name] = value
+        for thread in set(threading.enumerate()) - self.threads:
+            if self._learners(thread):  # a background thread the learner's code left running
+                _raise_in(thread)
+
+    def _learners(self, thread):
+        """True when ``thread`` runs the learner's code (its target, or its class's run)."""
+        target = getattr(thread, "_target", None) or type(thread).run
+        return any(
+            function.__globals__ is namespace
+            for function in _unwrapped(target)
+            for namespace, _ in self.namespaces
+        )
+
+
+def _raise_in(thread):
+    """Raise ``_Abandoned`` in ``thread`` at its next Python instruction."""
+    if thread.ident is not None and thread.is_alive():
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(
+            ctypes.c_ulong(thread.ident), ctypes.py_object(_Abandoned)
+        )
+
+
+def _stop(thread):
+    """Try to stop the learner's runaway ``thread``; True when it ended."""
+    _raise_in(thread)
+    thread.join(STOP_GRACE)
+    return not thread.is_alive()
+
+
 def _call(function, *args, **kwargs):
-    """Call the learner's ``function`` in a thread of its own; never raises.
+    """Call the learner's ``function`` in a thread of its own; never raises but ``_Stopped``.
 
     What is set per thread (grad and inference mode, the default device,
-    ``sys.settrace``, a profiler) ends with that thread; the process-wide
-    settings (default dtype, deterministic algorithms, anomaly detection, the
-    number of threads, the random generator) are put back afterwards, so a
-    learner's code cannot break the next check, nor a later cell.
+    ``sys.settrace``, a profiler) ends with that thread; what is process-wide
+    is put back afterwards (``_Saved``), however the call ends, so a learner's
+    code cannot break the next check, nor a later cell. The random generator is
+    forked: each call sees the same random numbers.
     """
-    saved = [(getter(), setter) for getter, setter in _global_state()]
+    saved = _Saved(function, args)
     outcome = _Outcome()
 
     def work():
+        watcher = _Precision()
         try:
-            with torch.random.fork_rng(devices=[]), torch.no_grad():
+            with torch.random.fork_rng(devices=[]), torch.no_grad(), watcher:
                 value = function(*args, **kwargs)
             if inspect.iscoroutine(value):
                 value.close()  # never awaited, and no warning that it was not
@@ -61,14 +237,23 @@ def _call(function, *args, **kwargs):
         except BaseException as error:  # noqa: BLE001
             outcome.error = error
         finally:
+            outcome.lowered = watcher.lowered
             _end_thread_state()
 
     context = contextvars.copy_context()  # so that a notebook's output goes to its cell
-    thread = threading.Thread(target=context.run, args=(work,))
-    thread.start()
-    thread.join()
-    for state, setter in saved:
-        setter(state)
+    thread = threading.Thread(target=context.run, args=(work,), daemon=True)
+    try:
+        thread.start()
+        deadline = time.monotonic() + TIME_LIMIT
+        try:
+            while thread.is_alive() and time.monotonic() < deadline:
+                thread.join(_STEP)
+        except KeyboardInterrupt:
+            raise _Stopped("interrupt", _stop(thread)) from None
+        if thread.is_alive():
+            raise _Stopped("time", _stop(thread))
+    finally:
+        saved.restore()
     return outcome
 
 
@@ -77,6 +262,110 @@ def _end_thread_state():
     torch.set_default_device(None)
     while torch._C._len_torch_function_stack():
         torch._C._pop_torch_function_stack()
+
+
+_watching = threading.local()  # the _Precision watching this thread's call, if any
+
+
+def _take_lowered():
+    """Whether this thread's call went through float32 so far; the watch starts again."""
+    watcher = getattr(_watching, "current", None)
+    lowered = bool(watcher and watcher.lowered)
+    if watcher:
+        watcher.lowered = False
+    return lowered
+
+
+class _Precision(TorchFunctionMode):
+    """Watches the learner's torch operations for a step computed below float64."""
+
+    def __init__(self):
+        super().__init__()
+        self.lowered = False
+        _watching.current = self
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        result = func(*args, **(kwargs or {}))
+        if not self.lowered:
+            with contextlib.suppress(Exception):  # whatever the operation, the answer's own
+                self.lowered = _lowers((args, kwargs), result)
+        return result
+
+
+def _lowers(arguments, result):
+    """True when an operation computes below float64: the one float32 rule.
+
+    It does when it turns a float64 tensor into float32 (or float16, bfloat16),
+    as ``.float()`` or ``.to(torch.float32)`` do, or when it takes such a tensor
+    of more than one entry (data made in float32, as ``torch.tensor(a_list)``
+    makes it). A one-entry float32 constant (``torch.tensor(2.0)``) that float64
+    tensors promote is not a step computed in float32, nor is float32 that holds
+    whole numbers only (``torch.eye(k)``, ``torch.ones(n)``), which it holds exactly.
+    """
+    inputs = [t for t in tree_flatten(arguments)[0] if isinstance(t, torch.Tensor)]
+    outputs = [t for t in tree_flatten(result)[0] if isinstance(t, torch.Tensor)]
+    if any(t.dtype in _LOW and t.numel() > 1 and not _whole(t) for t in inputs):
+        return True
+    return any(t.dtype == torch.float64 for t in inputs) and any(t.dtype in _LOW for t in outputs)
+
+
+def _whole(tensor):
+    """True when every entry of the floating ``tensor`` is a whole number (held exactly)."""
+    return bool((tensor == tensor.round()).all())
+
+
+def _guarded(judge, exercise, answer):
+    """``judge(exercise, answer)``, or a sentence if the judging itself fails or stops.
+
+    The learner's code runs in its own thread and every error it raises becomes
+    a sentence, so this last guard matters for a time limit, an interrupt, and
+    values nobody foresaw (even one that raises SystemExit when looked at).
+    """
+    name = getattr(exercise, "name", "This exercise")
+    try:
+        return judge(exercise, answer)
+    except _Stopped as stopped:
+        return _stopped_verdict(name, answer, stopped)
+    except KeyboardInterrupt:
+        return Verdict(
+            False,
+            f"{name}: the check was interrupted (the stop button, or Ctrl+C), so it has no "
+            "verdict. Run this cell again to check your answer.",
+            slips=("interrupted",),
+        )
+    # Nothing a learner hands in may end in a traceback.
+    except BaseException as error:  # noqa: BLE001
+        return Verdict(
+            False,
+            f"{name}: the checker could not judge this answer ({_error_words(error)}). "
+            "Return a plain float64 tensor on the CPU, built from the inputs.",
+            slips=("unjudged",),
+        )
+
+
+def _stopped_verdict(name, answer, stopped):
+    what = f"`{answer.__name__}`" if isinstance(answer, type) else _what(answer)
+    if stopped.ended:
+        after = "It was stopped."
+    else:
+        after = (
+            "It could not be stopped and may still be running in the background: if the "
+            "notebook slows down, restart the kernel (Kernel, then Restart Kernel)."
+        )
+    if stopped.reason == "interrupt":
+        return Verdict(
+            False,
+            f"{name}: the check was interrupted (the stop button, or Ctrl+C) while {what} was "
+            f"running, so it has no verdict. {after} Run this cell again to check it.",
+            slips=("interrupted",),
+        )
+    return Verdict(
+        False,
+        f"{name}: {what} did not return within {TIME_LIMIT:g} seconds, so the check stopped "
+        "waiting for it. Look for a loop that never ends, such as a `while` whose condition "
+        f"never changes. {after}",
+        slips=("time limit",),
+    )
 
 
 def _instructions(code):

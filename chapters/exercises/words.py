@@ -1,21 +1,30 @@
 """The checker's words: verdicts, and what a value or a difference is, in a sentence."""
 
+import html
 import inspect
 import numbers
 
 import torch
 
 MAX_ERROR_TEXT = 300  # characters of an exception's message shown to the learner
+BOOK_ONLY = "{book_only}"  # where a Verdict's words for the book alone go
 
 
 class Verdict:
     """What the checker says: true when the answer is correct, shown as plain words.
 
     ``slips`` names the mistakes that explain every case (empty when none does).
+    ``book_only`` holds words that only the book shows: JupyterLab and a terminal
+    show ``message`` without them; the book's HTML has them, in a ``hidden``
+    element that only the book's stylesheet (``.book-only`` in _static/custom.css)
+    reveals (JupyterLab keeps the attribute when it cleans an output's HTML).
+    ``message`` holds the text ``{book_only}`` where they go, if anywhere.
     """
 
-    def __init__(self, passed, message, slips=()):
-        self.passed, self.message, self.slips = passed, message, tuple(slips)
+    def __init__(self, passed, message, slips=(), book_only=""):
+        self.passed, self.slips = passed, tuple(slips)
+        self.message = message.replace(BOOK_ONLY, "")
+        self._template, self._book_only = message, book_only
 
     def __bool__(self):
         return self.passed
@@ -23,24 +32,12 @@ class Verdict:
     def __repr__(self):
         return self.message
 
-
-def _guarded(judge, exercise, answer):
-    """``judge(exercise, answer)``, or a sentence if the judging itself fails.
-
-    The learner's code runs in its own thread and every error it raises becomes
-    a sentence, so this last guard only matters for values nobody foresaw.
-    """
-    try:
-        return judge(exercise, answer)
-    # Nothing a learner hands in may end in a traceback.
-    except Exception as error:  # noqa: BLE001
-        name = getattr(exercise, "name", "This exercise")
-        return Verdict(
-            False,
-            f"{name}: the checker could not judge this answer ({_error_words(error)}). "
-            "Return a plain float64 tensor on the CPU, built from the inputs.",
-            slips=("unjudged",),
-        )
+    def _repr_html_(self):
+        if not self._book_only or BOOK_ONLY not in self._template:
+            return None  # the plain text alone
+        before, after = self._template.split(BOOK_ONLY, 1)
+        hidden = f'<span class="book-only" hidden>{html.escape(self._book_only)}</span>'
+        return f"<pre>{html.escape(before)}{hidden}{html.escape(after)}</pre>"
 
 
 def _not_an_exercise(exercise, answer, kind, checker, what):
@@ -59,9 +56,14 @@ def _not_an_exercise(exercise, answer, kind, checker, what):
     )
 
 
+HOW_TO_START_IN_THE_BOOK = "run this chapter in JupyterLab, "
+
+
 def _how_to_start(function):
+    """How to try an exercise; "run this chapter in JupyterLab" is said in the book only
+    (a ``Verdict``'s ``book_only``, where ``BOOK_ONLY`` stands)."""
     return (
-        "To try it, run this chapter in JupyterLab, replace `raise NotImplementedError` in "
+        f"To try it, {BOOK_ONLY}replace `raise NotImplementedError` in "
         f"{function} with your formula, then run that cell and this one."
     )
 
@@ -75,10 +77,22 @@ def _shape_difference(got, expected, wrt, where):
     )
 
 
-def _difference(got, expected, where):
-    """Where ``got`` differs most from ``expected`` (of the same shape), in words."""
+def _difference(got, expected, where, rtol=None, atol=None):
+    """Where ``got`` differs most from ``expected`` (of the same shape), in words.
+
+    The entry named is the one with the largest error among those outside the
+    tolerance, so an entry that is within it is never blamed.
+    """
+    from .catalogue import ATOL, RTOL, _isclose
+
     where = where[0].upper() + where[1:]
+    got, expected = got.detach(), expected.detach()
     error = (got - expected).abs()
+    outside = ~_isclose(
+        got, expected, RTOL if rtol is None else rtol, ATOL if atol is None else atol
+    )
+    if outside.any():
+        error = torch.where(outside, error, torch.zeros_like(error))
     index = _index(error.argmax(), expected.shape)
     return (
         f"{where}, the largest error is {error.max().item():.4g} at index {index}: "
@@ -100,6 +114,12 @@ def _error_words(error):
 
 
 def _kind(value):
+    if isinstance(value, type):
+        if issubclass(value, torch.nn.Module):
+            return f"the class `{value.__name__}`, an nn.Module (a layer)"
+        return f"the class `{value.__name__}`"
+    if isinstance(value, torch.nn.Module):
+        return f"an nn.Module (a layer), `{type(value).__name__}`"
     if isinstance(value, torch.Tensor):
         return f"a tensor of shape {tuple(value.shape)}"
     if isinstance(value, bool):
@@ -131,6 +151,8 @@ def _rounded(values):
     """Nested lists of floats with four significant digits, for messages."""
     if isinstance(values, list):
         return [_rounded(value) for value in values]
+    if isinstance(values, int):  # an integer input (a label, an index) is shown as it is
+        return values
     return float(f"{values:.4g}")
 
 
