@@ -441,3 +441,84 @@ def test_the_slip_table_collects_and_covers_an_autograd_function_exercise():
     # x, w and b each: sign, half, twice, /N, ×N; and transposed for the 2-D w (and x, b).
     named = assert_every_slip_is_named(namespace["layer_exercise"], namespace["SolutionTanhLayer"])
     assert named == 3 * 6
+
+
+# --- Pages 2.2 and 2.3: slips that depend on the case -----------------------------------------
+
+# (chapter, exercise, how a learner with the slip answers, the slip the checker must name)
+CASE_SLIPS = [
+    (
+        "02_2_broadcasts_and_lookups",
+        "scale_exercise",
+        lambda x, gamma, y: (2 * (x * gamma - y) * x).sum(dim=0),
+        "keepdim",
+    ),
+    (
+        "02_2_broadcasts_and_lookups",
+        "scale_exercise",
+        lambda x, gamma, y: (2 * (x * gamma - y) * x).sum(dim=1, keepdim=True),
+        "wrong axis",
+    ),
+    (
+        "02_2_broadcasts_and_lookups",
+        "centre_exercise",
+        lambda x, y: 2 * (x - x.mean(dim=1, keepdim=True) - y),
+        "sample statistics held constant",
+    ),
+    (
+        "02_2_broadcasts_and_lookups",
+        "table_exercise",
+        lambda ix, c_table, y: _added_once(c_table, ix, 2 * (c_table[ix] - y)),
+        "repeated index added once",
+    ),
+    (
+        "02_3_normalisation",
+        "batch_norm_exercise",
+        lambda x, gamma, beta, y: (
+            2 * (_normalised_columns(x) * gamma + beta - y) * gamma / _spread(x, dim=0)
+        ),
+        "batch statistics held constant",
+    ),
+    (
+        "02_3_normalisation",
+        "layer_norm_exercise",
+        lambda x, gamma, beta, y: (
+            2 * (_normalised_columns(x.T).T * gamma + beta - y) * gamma / _spread(x, dim=1)
+        ),
+        "sample statistics held constant",
+    ),
+    (
+        "02_3_normalisation",
+        "layer_norm_gamma_exercise",
+        lambda x, gamma, beta, y: torch.einsum(
+            "nd,nd->d",
+            2 * (_normalised_columns(x.T).T * gamma + beta - y),
+            _normalised_columns(x.T).T,
+        ),
+        "keepdim",
+    ),
+]
+
+
+def _added_once(c_table, ix, rows):
+    """`dC[ix] += rows`: a row of the table that ix picks twice receives one of its rows."""
+    grad = torch.zeros_like(c_table)
+    grad[ix] += rows
+    return grad
+
+
+def _spread(x, dim):
+    """sqrt(biased variance + eps) along dim, kept: what the normalisations divide by."""
+    return torch.sqrt(x.var(dim=dim, keepdim=True, correction=0) + NORM_EPS)
+
+
+@pytest.mark.parametrize(
+    "chapter, exercise, answer, slip",
+    CASE_SLIPS,
+    ids=[f"{c}:{e}:{s}" for c, e, _, s in CASE_SLIPS],
+)
+def test_a_slip_that_depends_on_the_case_gets_its_diagnosis(chapter, exercise, answer, slip):
+    exercise = chapter_namespace(chapter)[exercise]
+    verdict = check_gradient(exercise, answer)
+    assert not verdict, f"{exercise.name}: the slip {slip!r} passed"
+    assert verdict.slips == (slip,), f"{exercise.name}: {slip!r} diagnosed as {verdict!r}"
