@@ -286,4 +286,5 @@ def test_exercises_keep_their_answers_behind_a_click(path):
         assert "not attempted yet. To try it, replace" in said, said
         # Where to run it is said in the book only: in an element the book's CSS reveals.
         shown = "".join(cell["outputs"][0]["data"]["text/html"])
-        assert '<span class="book-only" hidden>run this chapter in JupyterLab, </span>' in shown
+        hint = "run this chapter in JupyterLab, </span>"
+        assert f'<span class="book-only" style="display: none" hidden>{hint}' in shown

@@ -652,3 +652,14 @@ def test_exercises_show_no_answer_until_clicked(shown):
     )
     assert page.evaluate(IN_VIEW, "must_pass"), f"{path}: the solution's code stays hidden"
     shown.assert_clean()
+
+
+@on_pages(NOTEBOOK_CHAPTERS)
+def test_a_not_attempted_exercise_says_where_to_run_it_in_the_book(shown):
+    """The checker says "run this chapter in JupyterLab" in the book only: a hidden span of
+    its HTML output that the book's stylesheet reveals (issue 26)."""
+    page, path = shown.page, shown.path
+    spans = page.locator("span.book-only")
+    assert spans.count() >= 3, f"{path}: fewer than 3 not-attempted checks with the hint"
+    assert all(span.is_visible() for span in spans.all()), f"{path}: the hint stays hidden"
+    assert page.evaluate(IN_VIEW, "run this chapter in JupyterLab"), path

@@ -201,7 +201,7 @@ def test_the_whole_message_and_the_slip_it_names(exercise, answer, slips, messag
         rest = html.escape(message.split("To try it, ", 1)[1])
         assert verdict._repr_html_() == (
             f'<pre>{exercise.name}: not attempted yet. To try it, <span class="book-only" '
-            f"hidden>run this chapter in JupyterLab, </span>{rest}</pre>"
+            f'style="display: none" hidden>run this chapter in JupyterLab, </span>{rest}</pre>'
         )
     else:
         assert verdict._repr_html_() is None

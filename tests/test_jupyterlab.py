@@ -568,3 +568,51 @@ def test_a_request_off_the_machine_is_caught(tab, lab):
     while url not in tab.offsite and time.monotonic() < deadline:
         time.sleep(POLL)
     assert tab.offsite == [url]
+
+
+NOT_ATTEMPTED = """\
+from exercises import Exercise, check_gradient
+
+exercise = Exercise(
+    name="Scratch", loss=lambda w, x: (w * x).sum(), wrt="w", batched=("x",),
+    cases=[{"w": [2.0], "x": [1.0, 3.0]}],
+)
+
+
+def my_d_loss(w, x):
+    raise NotImplementedError
+
+
+check_gradient(exercise, my_d_loss)
+"""
+
+
+def test_the_checkers_words_for_the_book_stay_hidden_in_jupyterlab(tab, lab):
+    """A not-attempted check says "run this chapter in JupyterLab" in the book only: its
+    HTML holds the words in a hidden span. Stored (an untrusted output, which JupyterLab
+    cleans) or run here, JupyterLab keeps them hidden (issue 26)."""
+    sys.path.insert(0, str(CHAPTERS))
+    from exercises import Exercise, check_gradient
+
+    stub = Exercise(
+        "Scratch", lambda w, x: (w * x).sum(), "w", [{"w": [2.0], "x": [1.0, 3.0]}], ("x",)
+    )
+    verdict = check_gradient(stub, None)
+    stored = nbformat.v4.new_code_cell(NOT_ATTEMPTED, execution_count=1)
+    stored.outputs = [
+        nbformat.v4.new_output(
+            "execute_result",
+            data={"text/plain": repr(verdict), "text/html": verdict._repr_html_()},
+            execution_count=1,
+        )
+    ]
+    name = write_scratch(lab, "scratch_book_only.ipynb", [stored])
+    open_notebook(tab.page, lab, name)
+    words = tab.page.locator(".jp-OutputArea-output", has_text="not attempted yet")
+    words.first.wait_for()
+    assert "run this chapter in JupyterLab" not in words.first.inner_text()
+    run = run_in_lab(tab, lab, name)
+    assert (run.on_page, run.in_file) == ([], [])
+    shown = tab.page.locator(".jp-OutputArea-output", has_text="not attempted yet").first
+    assert "replace `raise NotImplementedError` in `my_d_loss`" in shown.inner_text()
+    assert "run this chapter in JupyterLab" not in shown.inner_text()

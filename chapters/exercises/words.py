@@ -15,9 +15,10 @@ class Verdict:
 
     ``slips`` names the mistakes that explain every case (empty when none does).
     ``book_only`` holds words that only the book shows: JupyterLab and a terminal
-    show ``message`` without them; the book's HTML has them, in a ``hidden``
-    element that only the book's stylesheet (``.book-only`` in _static/custom.css)
-    reveals (JupyterLab keeps the attribute when it cleans an output's HTML).
+    show ``message`` without them; the book's HTML has them, in an element hidden
+    both by its ``hidden`` attribute and by ``display: none`` (JupyterLab drops the
+    attribute when it cleans a stored output's HTML, and keeps the style), that
+    only the book's stylesheet (``.book-only`` in _static/custom.css) reveals.
     ``message`` holds the text ``{book_only}`` where they go, if anywhere.
     """
 
@@ -36,7 +37,10 @@ class Verdict:
         if not self._book_only or BOOK_ONLY not in self._template:
             return None  # the plain text alone
         before, after = self._template.split(BOOK_ONLY, 1)
-        hidden = f'<span class="book-only" hidden>{html.escape(self._book_only)}</span>'
+        hidden = (
+            f'<span class="book-only" style="display: none" hidden>'
+            f"{html.escape(self._book_only)}</span>"
+        )
         return f"<pre>{html.escape(before)}{hidden}{html.escape(after)}</pre>"
 
 
