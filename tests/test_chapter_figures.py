@@ -191,6 +191,27 @@ FIGURE_DATA = {
         # the first and the last positions' target: start and minimum
         "matrix_gradient_descent": lambda ns: _values(ns["path"][0], ns["w_star"]),
     },
+    "02_2_broadcasts_and_lookups": {
+        # the sizes, the rows looked up and the rows not, the samples sharing a row, and the
+        # first entry of that row by index_add_ and by +=
+        "fig-embedding-scatter": lambda ns: [
+            *ns["a"].shape,
+            ns["v"],
+            *ns["ix"].tolist(),
+            *[o for o in range(ns["v"]) if o not in ns["ix"].tolist()],
+            *ns["samples"],
+            *_values(ns["dL_dc"][ns["repeated"], 0], ns["dL_dc_once"][ns["repeated"], 0]),
+        ],
+    },
+    "02_3_normalisation": {
+        # the small batch's sizes, the Jacobian's side, the numbers of blocks
+        "fig-normalisation-jacobians": lambda ns: [
+            *ns["x_small"].shape,
+            ns["x_small"].numel(),
+            ns["x_small"].shape[0] ** 2,
+            ns["x_small"].shape[0] ** 2 - ns["x_small"].shape[0],
+        ],
+    },
     "03_1_sigmoid_neuron": {
         # the grid's ends, the sigmoid's range, the slope's peak and where it is, the two s
         "fig-ch3-sigmoid": lambda ns: [

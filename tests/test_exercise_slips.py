@@ -263,7 +263,52 @@ OTHER_RIGHT_ANSWERS = {
     "temperature": lambda s, y, tau: (
         -torch.einsum("nq,nq->", torch.softmax(s / tau, dim=1) - y, s) / (len(s) * tau**2)
     ),
+    # Pages 2.2 and 2.3: with einsum, a centring matrix, a one-hot product, and the
+    # normalisations' Jacobians built feature by feature.
+    "scale_exercise": lambda x, gamma, y: torch.einsum("nd,nd->d", 2 * (x * gamma - y), x)[None],
+    "centre_exercise": lambda x, y: (
+        2
+        * (x - x.mean(dim=1, keepdim=True) - y)
+        @ (torch.eye(x.shape[1], dtype=x.dtype) - 1 / x.shape[1])
+    ),
+    "table_exercise": lambda ix, c_table, y: (
+        torch.nn.functional.one_hot(ix.long(), len(c_table)).to(c_table.dtype).T
+        @ (2 * (c_table[ix.long()] - y))
+    ),
+    "batch_norm_exercise": lambda x, gamma, beta, y: _normalised_columns_backward(
+        x, 2 * (_normalised_columns(x) * gamma + beta - y) * gamma
+    ),
+    "layer_norm_exercise": lambda x, gamma, beta, y: (
+        _normalised_columns_backward(
+            x.T, (2 * (_normalised_columns(x.T).T * gamma + beta - y) * gamma).T
+        ).T
+    ),
+    "layer_norm_gamma_exercise": lambda x, gamma, beta, y: torch.einsum(
+        "nd,nd->d",
+        2 * (_normalised_columns(x.T).T * gamma + beta - y),
+        _normalised_columns(x.T).T,
+    )[None],
 }
+
+NORM_EPS = 1e-5  # the epsilon of page 2.3's exercises
+
+
+def _normalised_columns(x):
+    """Each column of x with mean 0 and variance 1 (divided by N), as batch normalisation."""
+    centred = x - x.sum(dim=0) / len(x)
+    return centred / torch.sqrt((centred**2).sum(dim=0) / len(x) + NORM_EPS)
+
+
+def _normalised_columns_backward(x, g):
+    """g (the gradient of the normalised columns) times each column's Jacobian."""
+    n = len(x)
+    out = torch.empty_like(x)
+    for p in range(x.shape[1]):
+        column = _normalised_columns(x[:, p : p + 1])
+        scale = 1 / torch.sqrt(x[:, p].var(correction=0) + NORM_EPS)
+        jacobian = scale / n * (n * torch.eye(n, dtype=x.dtype) - 1 - column @ column.T)
+        out[:, p] = jacobian @ g[:, p]
+    return out
 
 
 def _three_layers_w1(x, w1, w2, w3, y):
@@ -468,3 +513,82 @@ def test_an_engine_slip_applied_to_the_reference_gets_its_diagnosis(solution, sl
     exec(source, namespace)
     verdict = namespace[check](namespace[exercise], namespace[solution])
     assert not verdict and slip in verdict.slips, (slip, verdict.message)
+# --- Pages 2.2 and 2.3: slips that depend on the case -----------------------------------------
+
+# (chapter, exercise, how a learner with the slip answers, the slip the checker must name)
+CASE_SLIPS = [
+    (
+        "02_2_broadcasts_and_lookups",
+        "scale_exercise",
+        lambda x, gamma, y: (2 * (x * gamma - y) * x).sum(dim=0),
+        "keepdim",
+    ),
+    (
+        "02_2_broadcasts_and_lookups",
+        "scale_exercise",
+        lambda x, gamma, y: (2 * (x * gamma - y) * x).sum(dim=1, keepdim=True),
+        "wrong axis",
+    ),
+    (
+        "02_2_broadcasts_and_lookups",
+        "centre_exercise",
+        lambda x, y: 2 * (x - x.mean(dim=1, keepdim=True) - y),
+        "sample statistics held constant",
+    ),
+    (
+        "02_2_broadcasts_and_lookups",
+        "table_exercise",
+        lambda ix, c_table, y: _added_once(c_table, ix, 2 * (c_table[ix] - y)),
+        "repeated index added once",
+    ),
+    (
+        "02_3_normalisation",
+        "batch_norm_exercise",
+        lambda x, gamma, beta, y: (
+            2 * (_normalised_columns(x) * gamma + beta - y) * gamma / _spread(x, dim=0)
+        ),
+        "batch statistics held constant",
+    ),
+    (
+        "02_3_normalisation",
+        "layer_norm_exercise",
+        lambda x, gamma, beta, y: (
+            2 * (_normalised_columns(x.T).T * gamma + beta - y) * gamma / _spread(x, dim=1)
+        ),
+        "sample statistics held constant",
+    ),
+    (
+        "02_3_normalisation",
+        "layer_norm_gamma_exercise",
+        lambda x, gamma, beta, y: torch.einsum(
+            "nd,nd->d",
+            2 * (_normalised_columns(x.T).T * gamma + beta - y),
+            _normalised_columns(x.T).T,
+        ),
+        "keepdim",
+    ),
+]
+
+
+def _added_once(c_table, ix, rows):
+    """`dC[ix] += rows`: a row of the table that ix picks twice receives one of its rows."""
+    grad = torch.zeros_like(c_table)
+    grad[ix] += rows
+    return grad
+
+
+def _spread(x, dim):
+    """sqrt(biased variance + eps) along dim, kept: what the normalisations divide by."""
+    return torch.sqrt(x.var(dim=dim, keepdim=True, correction=0) + NORM_EPS)
+
+
+@pytest.mark.parametrize(
+    "chapter, exercise, answer, slip",
+    CASE_SLIPS,
+    ids=[f"{c}:{e}:{s}" for c, e, _, s in CASE_SLIPS],
+)
+def test_a_slip_that_depends_on_the_case_gets_its_diagnosis(chapter, exercise, answer, slip):
+    exercise = chapter_namespace(chapter)[exercise]
+    verdict = check_gradient(exercise, answer)
+    assert not verdict, f"{exercise.name}: the slip {slip!r} passed"
+    assert verdict.slips == (slip,), f"{exercise.name}: {slip!r} diagnosed as {verdict!r}"

@@ -194,12 +194,17 @@ def test_a_right_answer_in_the_wrong_shape_is_told_the_shape_not_the_formula(rea
         assert "Hint" not in repr(verdict) and "numbers are right" in repr(verdict)
 
 
+def _float32(value):
+    """A float input in float32; an integer one (an index, a label) unchanged."""
+    return value.float() if value.is_floating_point() else value
+
+
 def test_a_right_answer_computed_in_float32_is_told_the_precision_not_the_formula(real):
     told = 0
     for exercise, solution in real:
 
         def in_float32(solution=solution, **arguments):
-            return solution(**{k: v.float() for k, v in arguments.items()}).double()
+            return solution(**{k: _float32(v) for k, v in arguments.items()}).double()
 
         try:
             in_float32(**exercise.inputs[0])
@@ -411,12 +416,43 @@ def test_an_exercise_supplies_the_value_of_a_slip_without_a_test():
         )
 
 
+def row_centred_loss(x, y):
+    return ((x - x.mean(dim=1, keepdim=True)) * y).sum()
+
+
+def test_a_sample_statistic_held_constant_is_named_from_the_value_the_exercise_supplies():
+    """Layer normalisation's slip (page 2.3): each row's mean taken as a constant."""
+    exercise = Exercise(
+        name="Row centred",
+        loss=row_centred_loss,
+        wrt="x",
+        batched=("x", "y"),
+        cases=[
+            {"x": [[1.0, 2.0, 4.0], [0.5, -1.0, 2.0]], "y": [[0.5, -1.0, 3.0], [1.0, 2.0, 0.25]]},
+            {
+                "x": [[0.2, 0.1], [1.5, -0.3], [2.0, 0.7]],
+                "y": [[2.0, 1.0], [0.5, 0.1], [1.0, 3.0]],
+            },
+        ],
+        slip_values={
+            "sample statistics held constant": lambda x, y: y,
+            "batch statistics held constant": lambda x, y: y - y.mean(dim=0, keepdim=True),
+        },
+    )
+    assert check_gradient(exercise, lambda x, y: y - y.mean(dim=1, keepdim=True))
+    verdict = check_gradient(exercise, lambda x, y: y.clone())
+    assert verdict.slips == ("sample statistics held constant",), repr(verdict)
+    assert catalogue.slip_words("sample statistics held constant") in repr(verdict)
+    batch = check_gradient(exercise, lambda x, y: y - y.mean(dim=0, keepdim=True))
+    assert batch.slips == ("batch statistics held constant",), repr(batch)
+
+
 def test_the_one_float32_rule_holds_on_every_chapter_exercise(real):
     """Issue 26: a reference on float32 copies was accepted on 9 exercises, "precision" on 5."""
     for exercise, solution in real:
 
         def in_float32(solution=solution, **arguments):
-            return solution(**{k: v.float() for k, v in arguments.items()}).double()
+            return solution(**{k: _float32(v) for k, v in arguments.items()}).double()
 
         try:
             in_float32(**exercise.inputs[0])

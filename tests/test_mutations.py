@@ -570,6 +570,49 @@ MUTANTS = {
         # pre-activations are exactly 0, where torch.relu's slope is 0.
         "ReLU's mask with >=": [("return (s > 0).to(s.dtype)", "return (s >= 0).to(s.dtype)")],
     },
+    # Page 2.2: the broadcast rule, the reductions and the lookup, each asserted against
+    # autograd on shapes where N, D, K and V differ (a wrong axis changes the shape).
+    "02_2_broadcasts_and_lookups": {
+        "broadcast: keepdim dropped": [
+            ("g = g.sum(dim=axis, keepdim=True)", "g = g.sum(dim=axis)")
+        ],
+        "variance: the mean taken over the wrong axis": [
+            (
+                "x_centred = x - x.mean(dim=dim, keepdim=True)",
+                "x_centred = x - x.mean(dim=1 - dim, keepdim=True)",
+            )
+        ],
+        "embedding: a repeated index added once": [
+            ("dL_dc.index_add_(0, ix, dL_da)", "dL_dc[ix] += dL_da")
+        ],
+    },
+    # Page 2.3: batch normalisation, asserted against autograd, F.batch_norm, nn.BatchNorm1d
+    # and finite differences, in float64 (so that leaving eps = 1e-5 out shows).
+    "02_3_normalisation": {
+        "batch norm: dL/dbeta summed over the wrong axis": [
+            (
+                "dL_dbeta = dL_dout.sum(dim=0, keepdim=True)",
+                "dL_dbeta = dL_dout.sum(dim=1, keepdim=True)",
+            )
+        ],
+        "batch norm: keepdim dropped in dL/dbeta": [
+            ("dL_dbeta = dL_dout.sum(dim=0, keepdim=True)", "dL_dbeta = dL_dout.sum(dim=0)")
+        ],
+        "batch norm: the biased and the unbiased variance swapped": [
+            (
+                "var = (x_centred**2).mean(dim=0, keepdim=True)",
+                "var = (x_centred**2).sum(dim=0, keepdim=True) / (n - 1)",
+            ),
+            (
+                "running_var = (x_centred.detach() ** 2).sum(dim=0) / (n - 1)",
+                "running_var = (x_centred.detach() ** 2).mean(dim=0)",
+            ),
+        ],
+        "batch norm: the mean's term dropped from the fused dL/dX": [
+            ("(n * g - sum_g - along_x_norm)", "(n * g - along_x_norm)")
+        ],
+        "batch norm: eps left out of the square root": [("+ eps) ** -0.5", ") ** -0.5")],
+    },
 }
 
 # Page 1.2's engine: each mutant is stopped by the page's own comparisons with autograd (on

@@ -67,6 +67,16 @@ b2 = [[0.96, 0.17]]
         "lr = 0.1  # the learning rate η\n"
         "a_value, b_value = -0.8, 1.7  # the inputs a and b of one operation\n"
         "g_value = -1.3  # the gradient G from above that operation\n"
+    # N = 6 samples, D = 4 features, K = 3 classes, V = 9 rows; rows 7 and 2 looked up twice.
+    "02_2_broadcasts_and_lookups": (
+        "d, k, v = 4, 3, 9  # features D, classes K, rows V of the table\n"
+        "labels = [1, 0, 2, 2, 0, 1]  # the class of each sample, 0 ... K-1: N = 6 samples\n"
+        "ix = [7, 2, 0, 7, 8, 2]  # the row of the table each sample looks up, 0 ... V-1\n"
+    ),
+    # N = 5 samples, D = 3 features, a larger epsilon.
+    "02_3_normalisation": (
+        "n, d = 5, 3  # samples N, features D\n"
+        "eps = 1e-3  # ε, added to the variance before the square root\n"
     ),
     "rules": "N, D, J, K = 7, 4, 5, 3  # samples, input features, hidden units, outputs\n"
     "M = 6  # sigmoid layers in the stack of the last row\n",

@@ -30,6 +30,8 @@ REWORDED = {
     "01_1_chain_rule",
     "01_2_scalar_autograd",
     "02_1_matrix_product",
+    "02_2_broadcasts_and_lookups",
+    "02_3_normalisation",
     "03_1_sigmoid_neuron",
     "03_2_layer_by_layer",
     "03_3_softmax_classifier",

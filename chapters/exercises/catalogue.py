@@ -240,6 +240,12 @@ SLIPS = [
         "(and variance) depend on every sample, so the gradient flows through them too. Add "
         "the terms that come from differentiating them.",
     ),
+    Slip(
+        "sample statistics held constant",
+        "your gradient leaves out the path through each sample's own mean (and variance): "
+        "they are computed from every feature of that sample, so each feature's gradient "
+        "flows through them too. Add the terms that come from differentiating them.",
+    ),
     # Named only when no slip above fits: what remains right is the numbers.
     Slip(
         "shape",
