@@ -513,6 +513,8 @@ def test_an_engine_slip_applied_to_the_reference_gets_its_diagnosis(solution, sl
     exec(source, namespace)
     verdict = namespace[check](namespace[exercise], namespace[solution])
     assert not verdict and slip in verdict.slips, (slip, verdict.message)
+
+
 # --- Pages 2.2 and 2.3: slips that depend on the case -----------------------------------------
 
 # (chapter, exercise, how a learner with the slip answers, the slip the checker must name)

@@ -67,6 +67,7 @@ b2 = [[0.96, 0.17]]
         "lr = 0.1  # the learning rate η\n"
         "a_value, b_value = -0.8, 1.7  # the inputs a and b of one operation\n"
         "g_value = -1.3  # the gradient G from above that operation\n"
+    ),
     # N = 6 samples, D = 4 features, K = 3 classes, V = 9 rows; rows 7 and 2 looked up twice.
     "02_2_broadcasts_and_lookups": (
         "d, k, v = 4, 3, 9  # features D, classes K, rows V of the table\n"
