@@ -510,7 +510,7 @@ MUTANTS = {
         "softmax's Jacobian with the dot product p p^T for the outer product": [
             ("p.T @ p", "p @ p.T")
         ],
-        "softmax's VJP without <g, p>": [("return p * (g - g_dot_p)", "return p * g")],
+        "softmax's VJP without <g, p>": [("return p * (g - g_dot_probs)", "return p * g")],
         "cross-entropy gradient without /N": [
             ("return (p - y) / n", "return p - y"),
             ("return (p - one_hot(labels, k)) / n", "return p - one_hot(labels, k)"),
@@ -566,6 +566,14 @@ MUTANTS = {
         "max-shift question: another option marked right": [
             ("right_shift = 0", "right_shift = 3")
         ],
+        # The formula questions' answers (issue 31): each is asserted against autograd.
+        "VJP formula question: the dot product summed over the samples": [
+            (
+                '"P * (G - (G * P).sum(1, keepdim=True))"',
+                '"P * (G - (G * P).sum(0, keepdim=True))"',
+            )
+        ],
+        "dL/dS formula question: the answer without /N": [('"(P - Y) / N"', '"P - Y"')],
         # Three spiral points sit at the origin and b1 starts at 0: their hidden
         # pre-activations are exactly 0, where torch.relu's slope is 0.
         "ReLU's mask with >=": [("return (s > 0).to(s.dtype)", "return (s >= 0).to(s.dtype)")],
