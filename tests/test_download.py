@@ -267,19 +267,24 @@ def test_every_page_links_a_favicon_that_exists(html_dir, pages):
 
 
 FOOTER = re.compile(r'<div class="extra_footer">(.*?)</div>', re.DOTALL)
+PAGE_FOOTER = re.compile(r"<footer class=\"bd-footer-content\">(.*?)</footer>", re.DOTALL)
 
 
 def test_every_page_says_its_licences_in_the_footer(html_dir, pages):
     """The footer of every page: CC BY 4.0 for the text and figures, MIT for the code, and
     the copyright holder, each licence a link to its text."""
     for page in pages:
-        footers = FOOTER.findall((html_dir / page).read_text(encoding="utf-8"))
+        text = (html_dir / page).read_text(encoding="utf-8")
+        footers = FOOTER.findall(text)
         assert len(footers) == 1, f"{page}: {len(footers)} licence footers"
         footer = read_page_text(footers[0])
         assert "Text and figures: CC BY 4.0" in footer and "Code: MIT" in footer, (
             f"{page}: the footer says {footer!r}"
         )
-        assert "The Backprop by Hand authors" in footer, f"{page}: {footer!r}"
+        match = PAGE_FOOTER.search(text)
+        assert match, f"{page} has no footer"
+        whole = read_page_text(match.group(1))
+        assert "By The Backprop by Hand authors © Copyright 2026" in whole, f"{page}: {whole!r}"
         links = _Head()
         links.feed(footers[0])
         assert links.links == [
