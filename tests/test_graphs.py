@@ -1041,3 +1041,23 @@ def test_a_straight_edge_leaves_its_box_a_point_out():
     for source, target, k in figure.edges:
         line = shapes[f"edge-{source}-{target}-{k}"]["xy"]
         assert line[0][0] == pytest.approx(box[source][2] - PAD * 72 + 1, abs=0.01)
+
+
+@pytest.mark.parametrize("max_width", [11.0, 5.0, 3.0])
+@pytest.mark.parametrize("example", [single_value, matrix, sigmoid_neuron])
+def test_a_gradient_label_hangs_at_one_of_two_depths_under_its_boxes(example, max_width):
+    """Under its arrow within a band, under its node when the arrow comes from the next band:
+    either way the label's middle is 0.2 in (even columns) or 0.45 in (odd columns) below the
+    lower box's bottom edge, so a label that came down a band is placed like the others."""
+    L, names, gradients = example()
+    figure = draw_graph(L, names, gradients, max_width=max_width)
+    _, shapes, texts = drawing(figure)
+    labels = [t for t in texts if t["text"].startswith("∂")]
+    box = {n.id: shapes[f"node-{n.id}"]["box"] for n in figure.nodes}
+    for name, label in zip(gradients, labels, strict=True):
+        node = figure.graph.node(name).id
+        (target,) = [t for s, t, _ in figure.edges if s == node]
+        crossing = shapes[f"gradient-{node}"]["points"] > 3
+        bottom = box[node][3] if crossing else max(box[node][3], box[target][3])
+        depth = centre(label["box"])[1] - (bottom - PAD * 72)
+        assert min(abs(depth - 0.2 * 72), abs(depth - 0.45 * 72)) < 1.5, (name, depth)
