@@ -12,7 +12,9 @@ chapter. Inside, one folder holds everything a learner needs to run the notebook
   exercise checker chapters/exercises/), its modules packed under <name>/;
 - requirements.txt with only what the notebooks need (NOTEBOOK_PACKAGES), each at the
   exact version the repository's requirements.txt pins: not the book build, not the tests;
-- a README on setting up and starting JupyterLab (_ext/download_README.md).
+- a README on setting up and starting JupyterLab (_ext/download_README.md);
+- the licences, as in the repository: LICENSE (MIT, the code) and LICENSE-CONTENT
+  (CC BY 4.0, the text and figures).
 
 A page links it with an ordinary Markdown link to where the zip lands, relative to the page:
 `[the course](backprop-by-hand.zip)` in intro.md, `[the course](../backprop-by-hand.zip)` in a
@@ -37,6 +39,7 @@ from sphinx.util.osutil import relative_uri
 ZIP_NAME = "backprop-by-hand.zip"
 FOLDER = "backprop-by-hand"  # the one folder the zip unpacks to
 README = Path(__file__).with_name("download_README.md")
+LICENCES = ("LICENSE", "LICENSE-CONTENT")  # at the repository's top, packed as they are
 # The earliest time a zip entry can hold; a fixed one keeps the bytes reproducible.
 TIMESTAMP = (1980, 1, 1, 0, 0, 0)
 # What the notebooks need, and why: the zip's requirements.txt lists these and nothing
@@ -111,6 +114,7 @@ def course_files(srcdir):
     requirements = (srcdir / "requirements.txt").read_text(encoding="utf-8")
     entries.append(("requirements.txt", notebook_requirements(requirements).encode("utf-8")))
     entries.append(("README.md", README.read_bytes()))
+    entries += [(name, (srcdir / name).read_bytes()) for name in LICENCES]
     names = [name for name, _ in entries]
     duplicates = sorted({name for name in names if names.count(name) > 1})
     if duplicates:

@@ -8,6 +8,7 @@ one without. The chapters' own downloads are checked by running each chapter's f
 cell alone, in an empty folder, as a learner who downloaded one notebook would.
 """
 
+import html
 import html.parser
 import json
 import os
@@ -113,12 +114,36 @@ def test_zip_holds_the_notebooks_their_helpers_requirements_and_a_readme(course_
     assert HELPERS, "no helper module found beside the chapters"
     assert "exercises/__init__.py" in dict(HELPER_FILES), "the checker package is not packed"
     assert sorted(content) == sorted(
-        [name for name, _ in expected] + ["README.md", "requirements.txt"]
+        [name for name, _ in expected]
+        + ["README.md", "requirements.txt", "LICENSE", "LICENSE-CONTENT"]
     )
     for name, path in expected:
         assert content[name] == path.read_bytes(), name
     readme = content["README.md"].decode("utf-8")
     for needed in ("venv", "requirements.txt", "jupyter lab", "download.pytorch.org/whl/cpu"):
+        assert needed in readme, f"the zip's README does not mention {needed!r}"
+
+
+def test_zip_holds_both_licences_and_its_readme_says_which_covers_what(course_zip):
+    """MIT for the code, CC BY 4.0 for the text and figures: the repository's own files,
+    byte for byte, and the README names both and the copyright holder."""
+    content = zip_content(course_zip)
+    for name in course_download.LICENCES:
+        assert name in content, f"the zip has no {name}"
+        assert content[name] == (ROOT / name).read_bytes(), f"the zip's {name} differs"
+    assert content["LICENSE"].startswith(b"MIT License")
+    assert (
+        b"Creative Commons Attribution 4.0 International Public License"
+        in (content["LICENSE-CONTENT"])
+    )
+    readme = content["README.md"].decode("utf-8")
+    for needed in (
+        "MIT",
+        "`LICENSE`",
+        "CC BY 4.0",
+        "`LICENSE-CONTENT`",
+        "Backprop by Hand authors",
+    ):
         assert needed in readme, f"the zip's README does not mention {needed!r}"
 
 
@@ -246,6 +271,38 @@ def test_every_page_links_a_favicon_that_exists(html_dir, pages):
         assert target is not None and target.is_file(), f"{page}: {icons[0]} is not in the build"
         root = target.read_text(encoding="utf-8")
         assert re.search(r"<svg[\s>]", root), f"{target} is not an SVG image"
+
+
+FOOTER = re.compile(r'<div class="extra_footer">(.*?)</div>', re.DOTALL)
+PAGE_FOOTER = re.compile(r"<footer class=\"bd-footer-content\">(.*?)</footer>", re.DOTALL)
+
+
+def test_every_page_says_its_licences_in_the_footer(html_dir, pages):
+    """The footer of every page: CC BY 4.0 for the text and figures, MIT for the code, and
+    the copyright holder, each licence a link to its text."""
+    for page in pages:
+        text = (html_dir / page).read_text(encoding="utf-8")
+        footers = FOOTER.findall(text)
+        assert len(footers) == 1, f"{page}: {len(footers)} licence footers"
+        footer = read_page_text(footers[0])
+        assert "Text and figures: CC BY 4.0" in footer and "Code: MIT" in footer, (
+            f"{page}: the footer says {footer!r}"
+        )
+        match = PAGE_FOOTER.search(text)
+        assert match, f"{page} has no footer"
+        whole = read_page_text(match.group(1))
+        assert "By The Backprop by Hand authors © Copyright 2026" in whole, f"{page}: {whole!r}"
+        links = _Head()
+        links.feed(footers[0])
+        assert links.links == [
+            "https://creativecommons.org/licenses/by/4.0/",
+            "https://opensource.org/license/mit",
+        ], f"{page}: the footer links {links.links}"
+
+
+def read_page_text(markup):
+    """The words of an HTML fragment, its tags dropped and its white space made single."""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", markup)).split()).replace(" .", ".")
 
 
 def test_every_page_has_one_description_of_its_own(html_dir, pages):

@@ -293,6 +293,65 @@ def test_gradient_norms_draws_each_stack_by_layer_on_a_log_axis():
     assert list(lines["relu"].get_ydata()) == [5.0, 4.0]
 
 
+def test_gradient_norms_figure_size_colours_markers_labels_and_grid():
+    """What a reader of page 3.2's depth figure sees: a 6 x 3.2 inch figure laid out to fit,
+    each stack in its own colour (C0, C1, ... in the dict's order) with round markers at
+    layers 1, 2, ..., the axes' words, a small legend in the same order, and a faint grid on
+    the major and minor ticks of the log axis."""
+    norms = {"sigmoid": [2e-4, 3e-3, 5e-2, 0.7], "relu": [0.9, 0.6], "tanh": [0.03, 0.2, 0.5]}
+    fig = gradient_norms_figure(norms)
+    assert tuple(fig.get_size_inches()) == (6, 3.2) and fig.dpi == 80
+    assert gradient_norms_figure(norms, dpi=120).dpi == 120
+    assert isinstance(fig.get_layout_engine(), matplotlib.layout_engine.ConstrainedLayoutEngine)
+    (ax,) = fig.axes
+    lines = ax.get_lines()
+    assert [line.get_label() for line in lines] == list(norms)
+    for number, (line, (name, values)) in enumerate(zip(lines, norms.items(), strict=True)):
+        assert list(line.get_xdata()) == list(range(1, len(values) + 1)), name
+        assert list(line.get_ydata()) == values, name
+        assert line.get_marker() == "o" and line.get_linestyle() == "-", name
+        assert matplotlib.colors.same_color(line.get_color(), f"C{number}"), name
+    assert ax.get_xlabel() == "layer (1 = nearest the input)"
+    assert ax.get_ylabel() == "‖∂L/∂W‖ of the layer"
+    legend = ax.get_legend()
+    assert [t.get_text() for t in legend.get_texts()] == list(norms)
+    assert {t.get_fontsize() for t in legend.get_texts()} == {8}
+    fig.canvas.draw()
+    for ticks in (
+        ax.yaxis.get_major_ticks(),
+        ax.yaxis.get_minor_ticks(),
+        ax.xaxis.get_major_ticks(),
+    ):
+        assert ticks and all(t.gridline.get_visible() for t in ticks)
+        assert {t.gridline.get_alpha() for t in ticks} == {0.3}
+
+
+@pytest.mark.parametrize(
+    "norms, message",
+    [
+        (
+            {"deep": [0.5, -0.1]},
+            "gradient_norms_figure: norms['deep'] must hold positive numbers, got [0.5, -0.1]",
+        ),
+        ({"deep": []}, "gradient_norms_figure: norms['deep'] must hold positive numbers, got []"),
+        (
+            {"ok": [1.0], "deep": [1.0, 0.0]},
+            "gradient_norms_figure: norms['deep'] must hold positive numbers, got [1.0, 0.0]",
+        ),
+        ({"deep": [1.0, "x"]}, "gradient_norms_figure: norms['deep'] must hold numbers ("),
+        (
+            [("deep", [1.0])],
+            "gradient_norms_figure: norms must be a non-empty dict of name -> norms",
+        ),
+        ({}, "gradient_norms_figure: norms must be a non-empty dict of name -> norms"),
+    ],
+)
+def test_gradient_norms_whole_messages_name_the_stack(norms, message):
+    with pytest.raises(ValueError) as error:
+        gradient_norms_figure(norms)
+    assert str(error.value).startswith(message), str(error.value)
+
+
 @pytest.mark.parametrize(
     "norms, message",
     [
