@@ -283,6 +283,7 @@ def used_terms(markdown):
     text = re.sub(r"```.*?```", " ", text, flags=re.DOTALL)
     text = _ROLE.sub(lambda m: " " + re.sub(r"\s*<[^<>]+>$", "", m.group(1)) + " ", text)
     text = re.sub(r"\{\w+\}`[^`]*`", " ", text)  # other roles: {doc}, {eq}, {numref}
+    text = re.sub(r"`[^`\n]*`", " ", text)  # code: reduction="none" is no use of the term
     used = set()
     for term in sorted(glossary_terms(), key=len, reverse=True):
         form = _FORMS.get(term.lower(), r"[\s-]+".join(map(re.escape, term.split())) + "(?:s|es)?")
@@ -302,6 +303,7 @@ def used_terms(markdown):
         ("`backward(v)` is a vector-Jacobian product", {"vector-jacobian product"}),
         ("{term}`leaf tensors <leaf tensor>` and {doc}`gradient <x>`", {"leaf tensor"}),
         ("Two Jacobians and the gradients", {"jacobian", "gradient"}),
+        ('`mse_loss(y_hat, y, reduction="none")` returns a batch', {"batch"}),
     ],
 )
 def test_used_terms_finds_uses_in_prose_only(markdown, used):
