@@ -247,16 +247,55 @@ def pytest_terminal_summary(terminalreporter):
         )
 
 
-# The two slowest modules, about a minute each of a real browser waiting on a real
-# page. `make test` hands out whole modules in collection order
-# (--dist loadscope --no-loadscope-reorder), so these go first, one per worker,
-# and the short ones (the checker, the mutants) fill in beside them.
-SLOW_FIRST = ("tests/test_jupyterlab.py", "tests/test_browser.py")
+# How `make test` shares the work between its two xdist workers (--dist loadgroup
+# --no-loadscope-reorder, in pyproject.toml): each test goes with its group, a group is
+# handed out whole, groups in the order of their first test here.
+# - A module is a group: its module-scoped fixtures (a loaded page, a vnu run, a build) are
+#   set up once, and a notebook's nbval cells share one kernel.
+# - The tests marked `shares_notebook_runs` read the notebooks' shared in-process runs
+#   (tests/chapter_runner.py's run_notebook): one group, so each notebook runs once.
+# - A module may name a parameter in SPREAD_BY, to be split into a group per value of it
+#   (test_mutations.py's mutants, by chapter): groups of about equal size, which fill the
+#   end of the run on both workers.
+# - The longest groups go first (JupyterLab running every chapter, the browser visiting
+#   every page, the shared runs), so that the short ones fill in beside them at the end.
+SLOW_FIRST = ("tests/test_jupyterlab.py", "tests/test_browser.py", "shares_notebook_runs")
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "shares_notebook_runs: reads tests/chapter_runner.py's shared notebook runs; "
+        "kept on one xdist worker",
+    )
+    config.addinivalue_line(
+        "markers",
+        "slow: a real install that nothing can share; run by `make test-slow`, not `make test`",
+    )
+    if not config.pluginmanager.hasplugin("xdist"):  # xdist registers it itself
+        config.addinivalue_line("markers", "xdist_group(name): the group's tests share a worker")
+
+
+def xdist_group(item):
+    """The group an item is handed out with (see above)."""
+    if item.get_closest_marker("shares_notebook_runs"):
+        return "shares_notebook_runs"
+    module = item.nodeid.split("::")[0]
+    spread_by = getattr(getattr(item, "module", None), "SPREAD_BY", None)
+    callspec = getattr(item, "callspec", None)
+    if spread_by and callspec is not None and spread_by in callspec.params:
+        return f"{module}:{callspec.params[spread_by]}"
+    return module
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the xdist_group marks
 def pytest_collection_modifyitems(items):
+    groups = {item: xdist_group(item) for item in items}
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(groups[item]))
+
     def rank(item):
-        path = item.nodeid.split("::")[0]
-        return SLOW_FIRST.index(path) if path in SLOW_FIRST else len(SLOW_FIRST)
+        group = groups[item].split(":")[0]
+        return SLOW_FIRST.index(group) if group in SLOW_FIRST else len(SLOW_FIRST)
 
     items.sort(key=rank)

@@ -12,7 +12,11 @@ without paying a kernel start per mutant. nbval runs them in a real kernel.
 
 import pytest
 
-from chapter_runner import chapter_cells, run_cells
+from chapter_runner import chapter_cells, run_cells, run_notebook
+
+# Under xdist the mutants go out in a group per chapter, so both workers share them
+# (tests/conftest.py).
+SPREAD_BY = "chapter"
 
 # Every chapter defines d_mse, the derivative of the squared error, the same way.
 D_MSE_MUTANTS = {
@@ -294,9 +298,11 @@ def mutate(cells, edits):
     return cells
 
 
+@pytest.mark.shares_notebook_runs  # kept on one worker with the others (tests/conftest.py)
 @pytest.mark.parametrize("chapter", MUTANTS)
 def test_the_correct_chapter_passes_the_same_harness(chapter):
-    outcome = run_cells(chapter_cells(chapter), chapter)
+    # run_notebook runs all the cells with run_cells, as each mutant below is run
+    outcome = run_notebook(chapter).outcome
     assert outcome is None, f"{chapter} fails unmodified: {outcome!r}"
 
 
