@@ -38,6 +38,9 @@ serve: book
 # workers for the chapters under nbval and the tests in tests/ (tests/conftest.py
 # groups them: one build, one server, one browser and one in-process run of each
 # notebook per worker, shared).
+# One OpenMP thread for torch in the tests, their workers and kernels (tests/conftest.py says
+# why); `make nbval` too.
+test test-slow nbval: export OMP_NUM_THREADS = 1
 test: lint book chromium vnu
 	$(BIN)/python -m pytest -n 2 -m "not slow" chapters rules.ipynb tests
 

@@ -13,9 +13,19 @@ import threading
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import pytest
-from playwright.sync_api import Error as PlaywrightError
+# One thread for torch's operations, here and in every kernel and process the tests start
+# (they inherit it). Two workers, their kernels and Chromium already fill the two cores; a
+# second OpenMP thread each only waits for a core, spinning: page 3.3's training loops took
+# eight times as long that way on a busy machine. The same numbers: the chapters' tensors are
+# far below the size at which torch splits an operation between threads.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
+from playwright.sync_api import Error as PlaywrightError  # noqa: E402
 from playwright.sync_api import sync_playwright
+
+torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))  # if torch came in already
 
 ROOT = Path(__file__).resolve().parents[1]
 HTML_DIR = Path(os.environ.get("BOOK_HTML", ROOT / "_build" / "html")).resolve()

@@ -17,6 +17,10 @@ import exercises
 from exercises import Exercise, FunctionExercise, check_autograd_function, check_gradient
 from finite_differences import numerical_gradient
 
+# The `real` tests read the chapters' shared runs (test_exercise_slips.chapter_namespace):
+# this module goes with them, on one worker (tests/conftest.py).
+pytestmark = pytest.mark.shares_notebook_runs
+
 
 def mean_loss(w, x, y):
     return ((y - w * x) ** 2).mean()
