@@ -42,7 +42,7 @@ serve: book
 # why); `make nbval` too.
 test test-slow nbval: export OMP_NUM_THREADS = 1
 test: lint book chromium vnu
-	$(BIN)/python -m pytest -n 2 -m "not slow" chapters rules.ipynb tests
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -m "not slow" chapters rules.ipynb tests
 
 # The one test that cannot share anything: every notebook of the course zip run in a
 # fresh venv with only the zip's requirements.txt installed (a real install, minutes).

@@ -14,10 +14,6 @@ import pytest
 
 from chapter_runner import chapter_cells, run_cells, run_notebook
 
-# Under xdist the mutants go out in a group per chapter, so both workers share them
-# (tests/conftest.py).
-SPREAD_BY = "chapter"
-
 # Every chapter defines d_mse, the derivative of the squared error, the same way.
 D_MSE_MUTANTS = {
     "sign flipped in d_mse": [("return -2 * (y - y_hat)", "return 2 * (y - y_hat)")],

@@ -15,9 +15,6 @@ import pytest
 from chapter_runner import run_cells
 
 ROOT = Path(__file__).resolve().parents[1]
-# Under xdist each notebook's tests go out as a group of their own, so that both workers
-# share the runs (tests/conftest.py).
-SPREAD_BY = "path"
 NOTEBOOKS = sorted((ROOT / "chapters").glob("*.ipynb")) + [ROOT / "rules.ipynb"]
 
 # notebook stem -> the source of its `parameters` cell with other values.
