@@ -132,7 +132,7 @@ def measure(trees, args):
             measures[(label, "make test")] = lambda tree=tree, clean=clean: command_once(
                 tree, "make", "test", before=clean
             )
-        if args.slow:
+        if args.slow and "test-slow:" in (tree / "Makefile").read_text():
             measures[(label, "make test-slow")] = lambda tree=tree: command_once(
                 tree, "make", "test-slow"
             )
