@@ -7,12 +7,13 @@ INSTALLED := $(VENV)/.installed
 PORT ?= 8000
 
 
-.PHONY: help book serve test nbval lint chromium lab execute mutation clean java npm vnu lighthouse page-speed
+.PHONY: help book serve test test-slow nbval lint chromium lab execute mutation clean java npm vnu lighthouse page-speed
 
 help:
 	@echo "make book     build the book into _build/html"
 	@echo "make serve    build, then serve the book on http://127.0.0.1:$(PORT)"
-	@echo "make test     build the book and run every test (nbval and tests/)"
+	@echo "make test     build the book and run every test (nbval and tests/) but the slow one"
+	@echo "make test-slow   the zip's notebooks in a fresh venv, a real install (minutes)"
 	@echo "make nbval    run the chapters and the rules page against their stored outputs"
 	@echo "make lab      open the chapters in JupyterLab"
 	@echo "make execute  re-run every chapter top to bottom and store its outputs"
@@ -33,10 +34,21 @@ serve: book
 	@echo "Serving the book on http://127.0.0.1:$(PORT) (Ctrl-C stops)"
 	$(BIN)/python -m http.server $(PORT) --bind 127.0.0.1 --directory _build/html
 
-# Everything CI runs: lint, the book build, the chapters under nbval, then the
-# tests in tests/ on two workers (pyproject.toml keeps each module on one).
-test: lint book chromium vnu nbval
-	$(BIN)/python -m pytest -n 2 tests
+# Everything CI runs but `make test-slow`: lint, the book build, then one pytest on two
+# workers for the chapters under nbval and the tests in tests/ (tests/conftest.py
+# groups them: one build, one server, one browser and one in-process run of each
+# notebook per worker, shared).
+# One OpenMP thread for torch in the tests, their workers and kernels (tests/conftest.py says
+# why); `make nbval` too.
+test test-slow nbval: export OMP_NUM_THREADS = 1
+test: lint book chromium vnu
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -m "not slow" chapters rules.ipynb tests
+
+# The one test that cannot share anything: every notebook of the course zip run in a
+# fresh venv with only the zip's requirements.txt installed (a real install, minutes).
+# CI runs it after `make test` (.ci/run).
+test-slow: book
+	$(BIN)/python -m pytest -m slow tests/test_download.py
 
 # The chapters and the rules page, each run top to bottom by nbval against its stored
 # outputs (about 7 s). Three workers on two cores run the notebooks side by side:

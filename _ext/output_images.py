@@ -13,7 +13,9 @@ build this
   tests/test_browser.py checks, so none is held back from it;
 - gives a PNG from _images/ its width and height, so the page keeps the picture's
   room before it arrives and nothing below it moves when it does (custom.css keeps
-  the ratio when the picture is narrowed to fit the screen).
+  the ratio when the picture is narrowed to fit the screen). They are CSS pixels, 96 an
+  inch: a PNG's pixels at the resolution matplotlib drew it at (its pHYs chunk; 96 when it
+  has none), so a figure is shown at the size it was drawn and its 8 pt text at 8 pt.
 """
 
 import base64
@@ -31,11 +33,38 @@ DATA_SRC = re.compile(r'src="data:image/(png|svg\+xml|jpeg|gif);base64,([A-Za-z0
 SUFFIX = {"png": ".png", "svg+xml": ".svg", "jpeg": ".jpg", "gif": ".gif"}
 
 
+CSS_PX_PER_INCH = 96
+
+
 def png_size(data):
     """(width, height) of a PNG, from its header."""
     if data[:8] != b"\x89PNG\r\n\x1a\n" or data[12:16] != b"IHDR":
         return None
     return struct.unpack(">II", data[16:24])
+
+
+def png_dpi(data):
+    """The resolution a PNG was drawn at, in pixels an inch (its pHYs chunk), or None."""
+    at = 8
+    while at + 8 <= len(data):
+        (length,) = struct.unpack(">I", data[at : at + 4])
+        kind = data[at + 4 : at + 8]
+        if kind == b"pHYs" and length == 9:
+            x, _, unit = struct.unpack(">IIB", data[at + 8 : at + 17])
+            return x * 0.0254 if unit == 1 and x else None  # unit 1: pixels a metre
+        if kind in (b"IDAT", b"IEND"):  # pHYs comes before the image data
+            return None
+        at += 12 + length
+    return None
+
+
+def css_size(data):
+    """(width, height) in CSS pixels at which a PNG shows at the size it was drawn."""
+    size = png_size(data)
+    if size is None:
+        return None
+    scale = CSS_PX_PER_INCH / (png_dpi(data) or CSS_PX_PER_INCH)
+    return tuple(round(n * scale) for n in size)
 
 
 def image_file(data, prefix, suffix, page, outdir):
@@ -67,7 +96,7 @@ def page_images(html, page, outdir):
         source = re.search(r'src="([^"]+\.png)"', tag)
         if source and "width=" not in tag and "height=" not in tag:
             file = Path(outdir) / posixpath.normpath(posixpath.join(folder, source.group(1)))
-            size = png_size(file.read_bytes()) if file.is_file() else None
+            size = css_size(file.read_bytes()) if file.is_file() else None
             if size:
                 extra.append(f'width="{size[0]}" height="{size[1]}"')
         return tag if not extra else f"<img {' '.join(extra)}{tag[4:]}"

@@ -16,6 +16,8 @@ from PIL import Image
 
 __all__ = ["animation_html"]
 
+_CSS_PX_PER_INCH = 96
+
 _PLAYER_ID = re.compile(r'id="_anim_img([0-9a-f]{32})"')
 _FONT_AWESOME_LINK = re.compile(r"<link[^>]*font-awesome[^>]*>")
 _FRAME = re.compile(r"data:image/png;base64,([A-Za-z0-9+/=\\\n]+)")
@@ -59,7 +61,10 @@ def animation_html(animation, name, alt):
     - the markup is valid HTML (Nu HTML checker): the frame has a placeholder
       ``src`` and the frame's size (no layout shift when the first frame is
       drawn), the style sheet is its block's first child, and the form has no
-      ``action="#n"`` (an anchor no page has).
+      ``action="#n"`` (an anchor no page has);
+    - that size is in CSS pixels, 96 an inch, so the frame is shown at the size it
+      was drawn and its text at the points it was drawn at (each frame keeps its
+      dpi, from which the book's tests read the drawn size).
 
     A layout fixed once with ``fig.tight_layout()`` is kept as it is: left in
     place, matplotlib would lay out (and so draw) every frame twice.
@@ -87,7 +92,7 @@ def animation_html(animation, name, alt):
         html = html.replace(f'<i class="fa {icon}"></i>', svg)
     html = _FRAME.sub(lambda m: "data:image/png;base64," + _palette_png(m.group(1)), html)
     alt_text = html_escape.escape(alt, quote=True)
-    width, height = _first_frame_size(html)
+    width, height = (round(n * _CSS_PX_PER_INCH / fig.dpi) for n in _first_frame_size(html))
     html = _replace_once(
         html,
         f'<img id="_anim_img{name}">',
@@ -124,7 +129,9 @@ def _palette_png(data):
         image = image.convert("RGB")
     method = Image.Quantize.MEDIANCUT if image.mode == "RGB" else Image.Quantize.FASTOCTREE
     out = io.BytesIO()
-    image.quantize(256, method=method).save(out, format="PNG", optimize=True)
+    dpi = image.info.get("dpi")  # kept: the page reads the frame's drawn size from it
+    extra = {"dpi": dpi} if dpi else {}
+    image.quantize(256, method=method).save(out, format="PNG", optimize=True, **extra)
     return base64.b64encode(out.getvalue()).decode("ascii")
 
 

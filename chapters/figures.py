@@ -1,6 +1,8 @@
 """Drawing code for chapter 3's network figures: the gradient flow, the fit, gradient norms.
 
-What the figures show is computed in the chapter; this module only draws it.
+What the figures show is computed in the chapter; this module only draws it. Each is at
+most 7 inches wide, the book's figure column on a laptop (672 CSS px at 1280 px), drawn at
+96 dpi, a pixel for each CSS pixel, so that the book shows it at the size it was drawn.
 Importing it has no side effects.
 """
 
@@ -12,7 +14,7 @@ __all__ = ["fit_and_loss_figure", "gradient_flow_figure", "gradient_norms_figure
 _FORWARD, _BACKWARD, _PARAMETER = "C0", "C3", "C2"
 
 
-def gradient_flow_figure(stages, input_name="X", loss_name="L", dpi=80):
+def gradient_flow_figure(stages, input_name="X", loss_name="L", dpi=96):
     """Boxes for the forward pass, arrows for the gradients that flow back.
 
     ``stages`` lists the operations in forward order, each a tuple
@@ -34,7 +36,7 @@ def gradient_flow_figure(stages, input_name="X", loss_name="L", dpi=80):
 
     width, gap = 2.0, 1.3
     span = len(boxes) * (width + gap) - gap
-    fig, ax = plt.subplots(figsize=(0.5 * span + 0.3, 2.3), dpi=dpi)
+    fig, ax = plt.subplots(figsize=(0.42 * span + 0.3, 2.3), dpi=dpi)
     lefts = [i * (width + gap) for i in range(len(boxes))]
     for left, (label, params) in zip(lefts, boxes, strict=True):
         ax.add_patch(
@@ -61,7 +63,7 @@ def gradient_flow_figure(stages, input_name="X", loss_name="L", dpi=80):
     return fig
 
 
-def fit_and_loss_figure(x, y, x_curve, fits, losses, dpi=80):
+def fit_and_loss_figure(x, y, x_curve, fits, losses, dpi=96):
     """Left: the data and each model's prediction; right: each model's loss by step.
 
     ``x`` and ``y`` are the data (same length); ``fits`` maps a model's name to
@@ -76,7 +78,7 @@ def fit_and_loss_figure(x, y, x_curve, fits, losses, dpi=80):
             "fit_and_loss_figure: fits and losses must name the same models, "
             f"got {sorted(fits)} and {sorted(losses)}"
         )
-    fig, (ax_fit, ax_loss) = plt.subplots(1, 2, figsize=(8, 3.2), dpi=dpi, layout="constrained")
+    fig, (ax_fit, ax_loss) = plt.subplots(1, 2, figsize=(7, 3.2), dpi=dpi, layout="constrained")
     ax_fit.scatter(x, y, color="black", s=14, label="data", zorder=3)
     for number, (name, prediction) in enumerate(fits.items()):
         prediction = _flat(prediction, f"fits[{name!r}]")
@@ -102,7 +104,7 @@ def fit_and_loss_figure(x, y, x_curve, fits, losses, dpi=80):
     return fig
 
 
-def gradient_norms_figure(norms, dpi=80):
+def gradient_norms_figure(norms, dpi=96):
     """Each layer's gradient norm, layer 1 first, one line per stack, on a log axis.
 
     ``norms`` maps a stack's name to its norms, one positive number per layer (the

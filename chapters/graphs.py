@@ -274,7 +274,8 @@ class GraphFigure:
     ``graph`` is the record it was drawn from; ``nodes`` and ``edges`` are what the
     drawing holds (each node and edge is an element of the SVG whose id is ``node-<id>``
     or ``edge-<source>-<target>-<position>``); ``gradients`` the hand-derived gradients
-    shown flowing back; ``alt`` the text alternative; ``svg`` the image.
+    shown flowing back; ``alt`` the text alternative; ``svg`` the image; ``width`` and
+    ``height`` its size in CSS pixels (the SVG's own, in points, times 4/3).
     In a notebook and in the book it shows as an HTML ``<figure>``.
     """
 
@@ -305,10 +306,14 @@ class GraphFigure:
 # Layout, in inches: one column per step from the inputs to the loss.
 # A column is as wide as its widest box; a box fits its longest line (_CHAR_W a character).
 _GAP, _MARGIN, _ROW, _BOX_W, _BOX_H, _FONT, _CHAR_W = 0.6, 0.1, 1.45, 1.42, 0.6, 8.5, 0.068
-# A graph wider than a page's text column on a laptop (672 CSS px, 1 px a point here) would be
-# shown shrunk: its columns continue in a further band below, like a line of text. Below a
-# band: its gradients' labels (_BELOW), then the lane that carries the edges to the next band.
-_MAX_WIDTH, _BELOW, _LANE = 11.0, 0.75, 0.3
+# A graph wider than a page's figure column on a laptop (672 CSS px at 1280 px, 7 inches at
+# 96 CSS px an inch) would be shown shrunk: its columns continue in a further band below, like
+# a line of text. A band of 6.5 inches, its indent (_GAP / 2) and margins fill those 7. Below
+# a band: its gradients' labels (_BELOW), then the lane that carries the edges to the next band.
+_MAX_WIDTH, _BELOW, _LANE = 6.5, 0.75, 0.3
+# The <img>'s size is in CSS pixels, 96 an inch (the SVG's is in points, 72 an inch), so
+# the figure is shown at the size it was drawn: text drawn at 8 pt reaches the reader at 8 pt.
+_CSS_PX = 96
 _LEAF, _OP, _BACK = "#d9f0d3", "#dbe9f6", "#b2182b"
 # How things look, in one place: boxes (the output's with a heavier border), the two lines
 # of a box (the operation in bold), the edges, the gradients' dashed arrows and labels, and
@@ -453,7 +458,7 @@ def draw_recorded(graph, gradients=(), caption=None, max_width=_MAX_WIDTH):
     if graph.constants:
         listed = ", ".join(f"{pretty(n)} = {format_value(t)}" for n, t in graph.constants)
         ax.text(
-            0.0,
+            indent,  # under the boxes' left edge, in bands too
             floor + 0.2,
             f"Not in {graph.recorder}'s record (no requires_grad): {listed}",
             **_NOTE,
@@ -480,8 +485,8 @@ def draw_recorded(graph, gradients=(), caption=None, max_width=_MAX_WIDTH):
         caption=caption,
         alt=alt,
         svg=buffer.getvalue(),
-        width=round(width * 72),
-        height=round(height * 72),
+        width=round(width * _CSS_PX),
+        height=round(height * _CSS_PX),
     )
 
 

@@ -13,9 +13,19 @@ import threading
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import pytest
-from playwright.sync_api import Error as PlaywrightError
+# One thread for torch's operations, here and in every kernel and process the tests start
+# (they inherit it). Two workers, their kernels and Chromium already fill the two cores; a
+# second OpenMP thread each only waits for a core, spinning: page 3.3's training loops took
+# eight times as long that way on a busy machine. The same numbers: the chapters' tensors are
+# far below the size at which torch splits an operation between threads.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
+from playwright.sync_api import Error as PlaywrightError  # noqa: E402
 from playwright.sync_api import sync_playwright
+
+torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))  # if torch came in already
 
 ROOT = Path(__file__).resolve().parents[1]
 HTML_DIR = Path(os.environ.get("BOOK_HTML", ROOT / "_build" / "html")).resolve()
@@ -247,16 +257,84 @@ def pytest_terminal_summary(terminalreporter):
         )
 
 
-# The two slowest modules, about a minute each of a real browser waiting on a real
-# page. `make test` hands out whole modules in collection order
-# (--dist loadscope --no-loadscope-reorder), so these go first, one per worker,
-# and the short ones (the checker, the mutants) fill in beside them.
-SLOW_FIRST = ("tests/test_jupyterlab.py", "tests/test_browser.py")
+# How `make test` shares the work between its two xdist workers (`--dist loadgroup`, and
+# --no-loadscope-reorder from pyproject.toml): each test goes with its group, a group is
+# handed out whole, groups in the order of their first test. xdist 3.8's own loadgroup
+# does not work with pytest 9 (it renames item._nodeid, which pytest 9 no longer reads),
+# so the scheduler below gives xdist the groups, from each test's node id. (Without
+# loadgroup, as in `make nbval`, xdist hands out whole files.)
+# - A module is a group: its module-scoped fixtures (a loaded page, a vnu run, a build) are
+#   set up once, and a notebook's nbval cells share one kernel.
+# - The tests that read the notebooks' shared in-process runs (tests/chapter_runner.py's
+#   run_notebook), marked `shares_notebook_runs`, are one group, so each notebook runs once.
+#   SHARES_NOTEBOOK_RUNS lists them by node id (the scheduler sees no marks); the
+#   collection checks that the list and the marks agree.
+# - In a module of SPREAD, each test's first parameter (up to a ":") names its group: the
+#   mutants and the other-input runs, a group per notebook, which both workers share.
+# - The longest groups go first (JupyterLab running every chapter, the browser visiting
+#   every page, the shared runs), so that the short ones fill in beside them at the end.
+SHARED_RUNS = "shares_notebook_runs"
+SHARES_NOTEBOOK_RUNS = (
+    "tests/test_chapter_figures.py::",
+    "tests/test_softmax_figure.py::",
+    "tests/test_figure_text.py::",
+    "tests/test_exercise_slips.py::",
+    "tests/test_exercises.py::",
+    "tests/test_mutations.py::test_the_correct_chapter_passes_the_same_harness[",
+)
+SPREAD = ("tests/test_mutations.py", "tests/test_parameters.py")
+SLOW_FIRST = ("tests/test_jupyterlab.py", "tests/test_browser.py", SHARED_RUNS)
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        f"{SHARED_RUNS}: reads tests/chapter_runner.py's shared notebook runs; "
+        "kept on one xdist worker (conftest.SHARES_NOTEBOOK_RUNS)",
+    )
+    config.addinivalue_line(
+        "markers",
+        "slow: a real install that nothing can share; run by `make test-slow`, not `make test`",
+    )
+
+
+def group_of(nodeid):
+    """The group a test is handed out with, from its node id (see above)."""
+    if nodeid.startswith(SHARES_NOTEBOOK_RUNS):
+        return SHARED_RUNS
+    module = nodeid.split("::")[0]
+    if module in SPREAD and nodeid.endswith("]") and "[" in nodeid:
+        return f"{module}:{nodeid[nodeid.index('[') + 1 : -1].split(':')[0]}"
+    return module
+
+
+def pytest_xdist_make_scheduler(config, log):
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class Groups(LoadScopeScheduling):
+        def _split_scope(self, nodeid):
+            return group_of(nodeid)
+
+    return Groups(config, log)
 
 
 def pytest_collection_modifyitems(items):
+    wrong = [
+        item.nodeid
+        for item in items
+        if (item.get_closest_marker(SHARED_RUNS) is not None)
+        != (group_of(item.nodeid) == SHARED_RUNS)
+    ]
+    if wrong:
+        raise pytest.UsageError(
+            f"tests/conftest.py: SHARES_NOTEBOOK_RUNS and the {SHARED_RUNS} marks disagree "
+            f"on: {wrong[:5]} (a test that reads run_notebook carries the mark and is listed)"
+        )
+
     def rank(item):
-        path = item.nodeid.split("::")[0]
-        return SLOW_FIRST.index(path) if path in SLOW_FIRST else len(SLOW_FIRST)
+        group = group_of(item.nodeid).split(":")[0]
+        return SLOW_FIRST.index(group) if group in SLOW_FIRST else len(SLOW_FIRST)
 
     items.sort(key=rank)

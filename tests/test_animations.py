@@ -63,7 +63,8 @@ def test_animation_html_frames_are_palette_pngs_of_the_same_size():
 
 
 def test_animation_html_frame_has_a_src_and_the_frame_size():
-    # figsize 2 x 3 inches at 40 dpi: 80 x 120 pixels, width and height different.
+    # figsize 2 x 3 inches at 40 dpi: 80 x 120 pixels, width and height different; the
+    # <img> has the drawn size in CSS pixels, 96 an inch: 192 x 288.
     from matplotlib import pyplot as plt
     from matplotlib.animation import FuncAnimation
 
@@ -74,7 +75,11 @@ def test_animation_html_frame_has_a_src_and_the_frame_size():
     html = animation_html(animation, "tall", alt="a line")
     img = re.search(r'<img id="_anim_imgtall"[^>]*>', html).group()
     assert 'src="data:image/gif;base64,' in img, img
-    assert 'width="80" height="120"' in img, img
+    assert 'width="192" height="288"' in img, img
+    frame = re.search(r'frames\[0\] = "data:image/png;base64,([^"]+)"', html).group(1)
+    png = base64.b64decode(frame.replace("\\\n", ""))
+    assert Image.open(io.BytesIO(png)).size == (80, 120)
+    assert Image.open(io.BytesIO(png)).info["dpi"] == pytest.approx((40, 40), abs=0.01)
 
 
 def test_animation_html_draws_each_frame_once_after_tight_layout():
@@ -191,7 +196,7 @@ def test_frames_are_optimised_256_colour_pngs():
     image = Image.open(io.BytesIO(png))
     assert image.format == "PNG" and image.mode == "P" and len(image.getcolors()) <= 256
     unoptimised = io.BytesIO()
-    image.save(unoptimised, format="PNG", optimize=False)
+    image.save(unoptimised, format="PNG", optimize=False, dpi=image.info["dpi"])  # as kept
     assert len(png) < len(unoptimised.getvalue()), "the frame was not saved optimised"
 
 

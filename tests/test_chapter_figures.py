@@ -7,8 +7,9 @@
 - Every number an alt text quotes is a number of the figure's data (rounded as quoted):
   a contour label that was drawn, a weight, a loss, a slope.
 
-The chapters' code cells run in this process, top to bottom, as tests/chapter_runner.py
-runs them; a cell that ends in a bare name shows that object, as in a notebook.
+The chapters' code cells run in this process, top to bottom, once for every test that reads
+them (tests/chapter_runner.py's run_notebook); a cell that ends in a bare name shows that
+object, as in a notebook.
 """
 
 import ast
@@ -18,9 +19,12 @@ import re
 import pytest
 import torch
 
-from chapter_runner import CHAPTERS, chapter_cells, run_cells
+from chapter_runner import CHAPTERS, run_notebook
 from graphs import GraphFigure
 from test_graphs import walk  # autograd's record, walked without graphs.py
+
+# Every test here reads the chapters' shared runs: kept on one worker (tests/conftest.py).
+pytestmark = pytest.mark.shares_notebook_runs
 
 # chapter -> {variable holding a displayed graph: variable holding the loss it is drawn from}
 GRAPHS = {
@@ -29,24 +33,20 @@ GRAPHS = {
     "03_1_sigmoid_neuron": {"activation_graph": "loss"},
 }
 
-_runs = {}
-
 
 def run_chapter(chapter):
-    """(namespace at the end, [(code cell index, figure, walk of its loss at that moment)])."""
-    if chapter not in _runs:
-        namespace, shown = {"__name__": "__main__"}, []
-        for index, cell in enumerate(chapter_cells(chapter)):
-            outcome = run_cells([cell], chapter, namespace)
-            assert outcome is None, f"{chapter} code cell {index} fails: {outcome!r}"
-            body = ast.parse(cell).body
-            if body and isinstance(body[-1], ast.Expr) and isinstance(body[-1].value, ast.Name):
-                value = namespace.get(body[-1].value.id)
-                if isinstance(value, GraphFigure):
-                    loss = namespace[GRAPHS[chapter][body[-1].value.id]]
-                    shown.append((index, body[-1].value.id, value, walk(loss)))
-        _runs[chapter] = namespace, shown
-    return _runs[chapter]
+    """(namespace at the end, [(code cell index, name, figure, walk of its loss at that
+    moment)]), from the chapter's one shared run (chapter_runner.run_notebook)."""
+    run = run_notebook(chapter)
+    assert run.outcome is None, (
+        f"{chapter} code cell {run.outcome[1] - 1} fails: {run.outcome[0]!r}"
+    )
+    shown = [
+        (index, name, value, walk(snapshot[GRAPHS[chapter][name]]))
+        for index, name, value, snapshot in run.shown
+        if isinstance(value, GraphFigure)
+    ]
+    return run.namespace, shown
 
 
 def shape_of(output):

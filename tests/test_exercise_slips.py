@@ -13,23 +13,21 @@ import pytest
 import torch
 
 from chapter_runner import CHAPTERS as CHAPTER_DIR
-from chapter_runner import chapter_cells, run_cells
+from chapter_runner import chapter_cells, run_notebook
 from exercises import FunctionExercise, check_autograd_function, check_gradient
 from finite_differences import numerical_gradient
 
 CHAPTERS = sorted(path.stem for path in CHAPTER_DIR.glob("*.ipynb"))
 
-_namespaces = {}
+# Every test here reads the chapters' shared runs: kept on one worker (tests/conftest.py).
+pytestmark = pytest.mark.shares_notebook_runs
 
 
 def chapter_namespace(chapter):
-    """The chapter's variables after running all its code (once per test session)."""
-    if chapter not in _namespaces:
-        namespace = {"__name__": "__main__"}
-        outcome = run_cells(chapter_cells(chapter), chapter, namespace)
-        assert outcome is None, f"{chapter} fails: {outcome!r}"
-        _namespaces[chapter] = namespace
-    return _namespaces[chapter]
+    """The chapter's variables after running all its code (its one shared run)."""
+    run = run_notebook(chapter)
+    assert run.outcome is None, f"{chapter} fails: {run.outcome!r}"
+    return run.namespace
 
 
 def reference_pairs(chapter):

@@ -139,8 +139,8 @@ def test_gradient_flow_boxes_sit_in_a_row_with_their_labels_centred():
         (text,) = [t for t in labels(ax) if t.get_text() == name and t.get_va() == "center"]
         assert text.get_position() == (left + WIDTH / 2, 0.5)
         assert (text.get_ha(), text.get_va(), text.get_fontsize()) == ("center", "center", 9)
-    assert fig.get_size_inches().tolist() == pytest.approx([0.5 * (5 * 3.3 - 1.3) + 0.3, 2.3])
-    assert fig.dpi == 80 and gradient_flow_figure(STAGES, dpi=100).dpi == 100
+    assert fig.get_size_inches().tolist() == pytest.approx([0.42 * (5 * 3.3 - 1.3) + 0.3, 2.3])
+    assert fig.dpi == 96 and gradient_flow_figure(STAGES, dpi=100).dpi == 100
     assert ax.get_xlim() == pytest.approx((-0.3, lefts[-1] + WIDTH + 0.3))
     assert ax.get_ylim() == pytest.approx((-1.1, 1.3))
     assert not ax.axison
@@ -219,7 +219,7 @@ def test_fit_and_loss_layout_and_styles():
     ax_fit, ax_loss = fig.axes
     assert ax_fit.get_subplotspec().get_geometry() == (1, 2, 0, 0), "side by side"
     assert ax_loss.get_subplotspec().get_geometry() == (1, 2, 1, 1)
-    assert fig.get_size_inches().tolist() == [8, 3.2] and fig.dpi == 80
+    assert fig.get_size_inches().tolist() == [7, 3.2] and fig.dpi == 96
     assert fit_and_loss_figure(x, y, grid, fits, losses, dpi=50).dpi == 50
     assert fig.get_layout_engine().__class__.__name__ == "ConstrainedLayoutEngine"
     (points,) = ax_fit.collections

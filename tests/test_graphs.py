@@ -451,10 +451,10 @@ def far_apart():
 
 
 EXAMPLES = [single_value, matrix, sigmoid_neuron, far_apart]
-# The layouts: one band however wide (None); the book's (a band at most 11 inches wide, so
+# The layouts: one band however wide (None); the book's (a band at most 6.5 inches wide, so
 # the sigmoid neuron and far_apart continue below); and narrow bands, where every example
 # but the smallest wraps, some more than once.
-MAX_WIDTHS = [None, 11.0, 5.0]
+MAX_WIDTHS = [None, 6.5, 5.0]
 
 
 @pytest.mark.parametrize("max_width", MAX_WIDTHS)
@@ -620,7 +620,9 @@ def test_the_canvas_fits_the_drawing_with_small_even_margins(example):
     L, names, gradients = example()
     figure = draw_graph(L, names, gradients, max_width=None)
     (width, height), shapes, texts = drawing(figure)
-    assert (figure.width, figure.height) == (round(width), round(height)), "the img's size"
+    assert (figure.width, figure.height) == (round(width * 4 / 3), round(height * 4 / 3)), (
+        "the img's size, in CSS pixels"
+    )
     everything = [s["box"] for s in shapes.values()] + [t["box"] for t in texts]
     left, top = min(b[0] for b in everything), min(b[1] for b in everything)
     right, bottom = max(b[2] for b in everything), max(b[3] for b in everything)
@@ -644,11 +646,11 @@ def crosses(segment, box):
     )
 
 
-@pytest.mark.parametrize("max_width", [11.0, 5.0])
+@pytest.mark.parametrize("max_width", [6.5, 5.0])
 @pytest.mark.parametrize("example", [sigmoid_neuron, far_apart])
 def test_a_wide_graph_continues_in_bands_below_that_fit_the_width(example, max_width):
     L, names, gradients = example()
-    assert draw_graph(L, names, gradients, max_width=None).width > max_width * 72
+    assert draw_graph(L, names, gradients, max_width=None).width > max_width * 96
     figure = draw_graph(L, names, gradients, max_width=max_width)
     (width, _), shapes, texts = drawing(figure)
     assert width <= (max_width + 0.2 + 0.3) * 72, "a band, its margins and its indent"
@@ -865,7 +867,7 @@ def test_neighbouring_gradient_labels_alternate_between_two_heights():
     names = {"w": w, "e1": e1, "e2": e2, "e3": e3, "L": L}
     gradients = {"w": e3.detach() * e2.detach() * e1.detach(), "e1": e3.detach() * e2.detach()}
     gradients.update(e2=e3.detach(), e3=torch.ones(1))
-    _, _, texts = drawing(draw_graph(L, names, gradients))
+    _, _, texts = drawing(draw_graph(L, names, gradients, max_width=None))  # one band
     y = [centre(t["box"])[1] for t in texts if t["text"].startswith("∂")]
     assert len(y) == 4
     assert y[0] == pytest.approx(y[2], abs=1) and y[1] == pytest.approx(y[3], abs=1)

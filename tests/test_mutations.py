@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from chapter_runner import CHAPTERS, chapter_cells, run_cells
+from chapter_runner import CHAPTERS, chapter_cells, run_cells, run_notebook
 
 # Where each notebook of MUTANTS lives: chapters/, or the top of the repository.
 FOLDERS = {"rules": Path(__file__).resolve().parent.parent}
@@ -659,9 +659,11 @@ def mutate(cells, edits):
     return cells
 
 
+@pytest.mark.shares_notebook_runs  # kept on one worker with the others (tests/conftest.py)
 @pytest.mark.parametrize("chapter", MUTANTS)
 def test_the_correct_chapter_passes_the_same_harness(chapter):
-    outcome = run(cells_of(chapter), chapter)
+    # run_notebook runs all the cells with run_cells, as each mutant below is run
+    outcome = run_notebook(FOLDERS.get(chapter, CHAPTERS) / f"{chapter}.ipynb").outcome
     assert outcome is None, f"{chapter} fails unmodified: {outcome!r}"
 
 

@@ -11,6 +11,7 @@ import zlib
 from types import SimpleNamespace
 
 import pytest
+from PIL import Image
 
 from conftest import HTML_DIR, ROOT, site_pages
 
@@ -135,6 +136,22 @@ def test_png_size_reads_the_header():
     assert output_images.png_size(png(7, 3)) == (7, 3)
     assert output_images.png_size(b"GIF89a" + bytes(30)) is None
     assert output_images.png_size(b"") is None
+
+
+def test_a_png_gets_its_size_in_css_pixels_at_the_resolution_it_was_drawn_at(tmp_path):
+    """matplotlib's PNGs say their dpi (pHYs): 72 dpi pixels are 4/3 CSS pixels each."""
+    for dpi, expected in [(72, (400, 200)), (80, (360, 180)), (100, (288, 144))]:
+        image = tmp_path / f"fig-{dpi}.png"
+        Image.new("L", (300, 150)).save(image, dpi=(dpi, dpi))
+        assert output_images.png_dpi(image.read_bytes()) == pytest.approx(dpi, abs=0.01)
+        assert output_images.css_size(image.read_bytes()) == expected, dpi
+        html = '<img alt="a" src="../_images/x.png" />'.replace("x.png", image.name)
+        (tmp_path / "_images").mkdir(exist_ok=True)
+        (tmp_path / "_images" / image.name).write_bytes(image.read_bytes())
+        out = output_images.page_images(html, "chapters/page.html", tmp_path)
+        assert f'width="{expected[0]}" height="{expected[1]}"' in out
+    assert output_images.png_dpi(png(7, 3)) is None  # no pHYs: a pixel is a CSS pixel
+    assert output_images.css_size(png(7, 3)) == (7, 3)
 
 
 def test_big_data_pictures_become_files_written_once(tmp_path):

@@ -12,6 +12,8 @@ from test_chapter_figures import agrees, alt_texts, numbers_in, run_chapter
 
 from chapter_runner import CHAPTERS
 
+pytestmark = pytest.mark.shares_notebook_runs  # the page's shared run
+
 CHAPTER, FIGURE = "03_3_softmax_classifier", "fig-ch3-decision-regions"
 
 

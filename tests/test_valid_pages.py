@@ -11,6 +11,7 @@
 Run `make book` first (`make test` does).
 """
 
+import functools
 import html.parser
 import json
 import os
@@ -122,6 +123,14 @@ class _Links(html.parser.HTMLParser):
 
 
 def _parse(path):
+    """The page's links and ids, parsed once per version of the file: a page links its own
+    headings many times, and each link to an id would parse its target page again."""
+    stat = path.stat()
+    return _parse_file(path, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=64)
+def _parse_file(path, mtime_ns, size):
     parser = _Links()
     parser.feed(path.read_text(encoding="utf-8"))
     return parser
