@@ -1037,7 +1037,7 @@ def test_a_straight_edge_leaves_its_box_a_point_out():
     """A straight edge starts 1 pt (shrinkA) right of its source's side, as an arrow
     between two points does; a routed edge, a path, starts on the side itself."""
     L, names, gradients = single_value()
-    figure = draw_graph(L, names, gradients)
+    figure = draw_graph(L, names, gradients, max_width=11.0)  # one band: straight edges only
     _, shapes, _ = drawing(figure)
     box = {n.id: shapes[f"node-{n.id}"]["box"] for n in figure.nodes}
     for source, target, k in figure.edges:
