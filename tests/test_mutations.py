@@ -593,6 +593,13 @@ MUTANTS = {
         "embedding: a repeated index added once": [
             ("dL_dc.index_add_(0, ix, dL_da)", "dL_dc[ix] += dL_da")
         ],
+        # Issue 31: a formula question's answer is asserted equal to autograd's on the page.
+        "formula question: the bias row's gradient with keepdim lost": [
+            ('answer="G.sum(0, keepdim=True)"', 'answer="G.sum(0)"')
+        ],
+        "formula question: the table's gradient with the factors swapped": [
+            ('answer="one_hot.T @ dL_da"', 'answer="dL_da.T @ one_hot"')
+        ],
     },
     # Page 2.3: batch normalisation, asserted against autograd, F.batch_norm, nn.BatchNorm1d
     # and finite differences, in float64 (so that leaving eps = 1e-5 out shows).
@@ -620,6 +627,19 @@ MUTANTS = {
             ("(n * g - sum_g - along_x_norm)", "(n * g - along_x_norm)")
         ],
         "batch norm: eps left out of the square root": [("+ eps) ** -0.5", ") ** -0.5")],
+        # Issue 31: a formula question's answer is asserted equal to the page's own result.
+        "formula question: dL/dgamma without its factor X hat": [
+            (
+                'answer="(dL_dout * x_norm).sum(0, keepdim=True)"',
+                'answer="dL_dout.sum(0, keepdim=True)"',
+            )
+        ],
+        "formula question: the fused dL/dX without the mean's path": [
+            (
+                'answer="inv_std / N * (N * dL_dx_norm - dL_dx_norm.sum(0) "',
+                'answer="inv_std / N * (N * dL_dx_norm "',
+            )
+        ],
     },
 }
 
