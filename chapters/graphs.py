@@ -382,7 +382,9 @@ def draw_recorded(graph, gradients=(), caption=None, max_width=_MAX_WIDTH):
         min(ys[k] for k in ys if band_of[k] == b) - _BOX_H / 2 - _BELOW - _LANE / 2
         for b in range(len(shift))
     ]
-    width = max(lefts[c] + widths[c] for c in range(len(widths))) + 2 * _MARGIN
+    # In bands, the way down to the next band runs half a gap right of a band's last column:
+    # the canvas reaches that far (the indent on the left is as wide).
+    width = max(lefts[c] + widths[c] for c in range(len(widths))) + 2 * _MARGIN + indent
     note = 0.35 if graph.constants else 0.0
     height = (max(ys.values()) - min(ys.values())) + _BOX_H + 0.2 + _BELOW + note
     floor = min(ys.values()) - _BOX_H / 2 - _BELOW - note
@@ -575,10 +577,13 @@ def _arrow(points, **style):
 def _bands(widths, max_width):
     """Which band each column is in, its left edge within the band, and the bands' indent.
 
-    Columns fill a band from the left until the next would pass ``max_width``. When there are
-    several bands, each starts half a gap in, to leave room for the edges that arrive from
-    the band above.
+    Columns fill a band from the left until the next would pass ``max_width``. When they do
+    not all fit in one, there are several bands: each starts half a gap in, to leave room for
+    the edges that arrive from the band above, and ends half a gap short of ``max_width``,
+    for the edges that leave it for the band below; the columns fill the rest.
     """
+    if max_width is not None and sum(widths) + _GAP * (len(widths) - 1) > max_width:
+        max_width -= _GAP
     band, room = [], 0.0
     for w in widths:
         if band and max_width is not None and room + _GAP + w > max_width:

@@ -904,10 +904,14 @@ GAP, BOX_H, PAD, BELOW, LANE = 0.6, 0.6, 0.02, 0.75, 0.3
         # one band however wide, from the left edge, a gap between columns
         ([1.0, 1.0, 1.0], None, [0, 0, 0], [0.0, 1.6, 3.2]),
         ([1.0, 2.5], 9.0, [0, 0], [0.0, 1.6]),
-        # a column that ends exactly at the width still fits (2 + 0.6 + 3.4 = 6)
-        ([2.0, 3.4, 1.0], 6.0, [0, 0, 1], [0.3, 2.9, 0.3]),
+        # in bands, the columns fill the width less a gap (half for the edges coming down
+        # on the left, half for those going down on the right): a column that ends exactly
+        # there still fits (2 + 0.6 + 2.8 = 6 - 0.6)
+        ([2.0, 2.8, 1.0], 6.0, [0, 0, 1], [0.3, 2.9, 0.3]),
         # one a little wider starts the next band, which fills from its left in turn
-        ([2.0, 3.5, 1.0], 6.0, [0, 1, 1], [0.3, 0.3, 4.4]),
+        ([2.0, 2.9, 1.0], 6.0, [0, 1, 1], [0.3, 0.3, 3.8]),
+        # columns that fit the whole width stay in one band, with no room kept
+        ([2.0, 2.8, 1.0], 7.0, [0, 0, 0], [0.0, 2.6, 6.0]),
         # only the last column in a second band
         ([1.0, 1.0, 1.0], 3.2, [0, 0, 1], [0.3, 1.9, 0.3]),
         # columns wider than a band each get one of their own
@@ -1019,11 +1023,6 @@ def test_an_edge_to_a_later_band_runs_down_the_gap_along_the_lane_and_into_its_t
     assert routed, "the graph was not wrapped"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the way down from a band's last column is half a gap right of it, past the "
-    "canvas, which has only its 0.1 in margin there: the SVG clips that part of the edge",
-)
 def test_the_way_down_to_the_next_band_is_inside_the_figure():
     L, names, gradients = sigmoid_neuron()
     figure = draw_graph(L, names, gradients, max_width=11.0)
