@@ -194,13 +194,15 @@ def test_an_answer_that_cannot_be_stopped_is_abandoned_and_the_learner_told(monk
         time.sleep(1.5)  # in C: the stop waits for it to come back to Python
         return right_mean(w, x, y)
 
+    before = set(threading.enumerate())  # other tests' threads (servers, browsers) are not ours
     verdict = check_gradient(MEAN, sleeps)
     assert verdict.slips == ("time limit",)
     assert repr(verdict).endswith(
         "It could not be stopped and may still be running in the background: if the notebook "
         "slows down, restart the kernel (Kernel, then Restart Kernel)."
     )
-    runaway = [t for t in threading.enumerate() if t is not threading.current_thread()]
+    runaway = [t for t in threading.enumerate() if t not in before]
+    assert runaway, "the answer's thread is still running, abandoned"
     assert all(t.daemon for t in runaway), "an abandoned thread must not keep Python alive"
 
 

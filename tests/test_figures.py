@@ -300,7 +300,7 @@ def test_gradient_norms_figure_size_colours_markers_labels_and_grid():
     the major and minor ticks of the log axis."""
     norms = {"sigmoid": [2e-4, 3e-3, 5e-2, 0.7], "relu": [0.9, 0.6], "tanh": [0.03, 0.2, 0.5]}
     fig = gradient_norms_figure(norms)
-    assert tuple(fig.get_size_inches()) == (6, 3.2) and fig.dpi == 80
+    assert tuple(fig.get_size_inches()) == (6, 3.2) and fig.dpi == 96  # a pixel a CSS pixel
     assert gradient_norms_figure(norms, dpi=120).dpi == 120
     assert isinstance(fig.get_layout_engine(), matplotlib.layout_engine.ConstrainedLayoutEngine)
     (ax,) = fig.axes
