@@ -25,7 +25,17 @@ import json
 
 import torch
 from formulas import SYNTAX, FormulaError, evaluate, size_letters
-from questions import CHECK, CORRECT, NOT_QUITE, OR, TITLE, _checked_id, _register, _text
+from questions import (
+    CHECK,
+    CORRECT,
+    NOT_QUITE,
+    OR,
+    TITLE,
+    Question,
+    _checked_id,
+    _register,
+    _text,
+)
 
 __all__ = ["ask_formula"]
 
@@ -299,8 +309,5 @@ class FormulaQuestion:
         )
         return ipywidgets.VBox([prompt, field, button, feedback])
 
-    def _repr_mimebundle_(self, **kwargs):
-        bundle = self.widget()._repr_mimebundle_(**kwargs) or {}
-        bundle["text/html"] = self.html()
-        bundle["text/plain"] = f"{TITLE}: {self.prompt}"
-        return bundle
+    # Shown as every question is: the form in the book, the widget in JupyterLab.
+    _repr_mimebundle_ = Question._repr_mimebundle_

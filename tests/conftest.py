@@ -91,17 +91,26 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="session")
-def base_url(html_dir):
-    """http://127.0.0.1:<free port>/ serving the built book from a background thread."""
-    handler = functools.partial(_QuietHandler, directory=str(html_dir))
+@contextlib.contextmanager
+def served(directory):
+    """http://127.0.0.1:<free port>/ serving ``directory`` from a background thread."""
+    handler = functools.partial(_QuietHandler, directory=str(directory))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def base_url(html_dir):
+    """The built book, served (``served``)."""
+    with served(html_dir) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -4,13 +4,10 @@ of a corpus and for random strings of formula pieces; and a formula question's f
 answered by keyboard and by mouse, says what FormulaQuestion.check says. The pages'
 own formula questions are tested in the built book by tests/test_questions_browser.py."""
 
-import functools
 import html
-import http.server
 import json
 import re
 import shutil
-import threading
 
 import pytest
 import torch
@@ -18,7 +15,7 @@ from formula_corpus import CORPUS, LETTERS, random_formulas, values
 from formula_questions import ask_formula
 from formulas import FormulaError, evaluate
 
-from conftest import ROOT, open_visit
+from conftest import ROOT, open_visit, served
 from sliders import _formula_values, _number, explore
 
 SCRIPT = ROOT / "_ext" / "question_static" / "formulas.js"
@@ -113,14 +110,8 @@ def site(tmp_path_factory):
         f"</head><body><main>{forms}</main></body></html>",
         encoding="utf-8",
     )
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
-    handler.log_message = lambda *args: None
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
+    with served(folder) as url:
+        yield url
 
 
 @pytest.fixture
