@@ -202,7 +202,10 @@ def test_the_stub_is_not_attempted_and_a_later_not_implemented_error_is_named():
 
     verdict = check_walk(WALK, stub)
     assert not verdict and verdict.slips == ("not attempted",)
-    assert "not attempted yet. To try it, run this chapter in JupyterLab" in verdict.message
+    assert "not attempted yet. To try it, replace `raise NotImplementedError`" in verdict.message
+    assert "JupyterLab" not in verdict.message, "said only where the page is read in the book"
+    hint = '<span class="book-only" style="display: none" hidden>run this chapter in JupyterLab'
+    assert hint in verdict._repr_html_()
 
     def half_done(output):
         output.grad = 1.0

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import torch
 
 from .running import _global_state, _is_stub, _what
-from .words import Verdict, _error_words, _how_to_start
+from .words import HOW_TO_START_IN_THE_BOOK, Verdict, _error_words, _how_to_start
 
 __all__ = [
     "ExpressionExercise",
@@ -160,7 +160,9 @@ def _fmt(v):
 
 def _not_attempted(name, answer, must_pass):
     message = f"{name}: not attempted yet. {_how_to_start(_what(answer))}"
-    return _failed(message, ("not attempted",), must_pass)
+    if must_pass:
+        raise AssertionError(Verdict(False, message).message)
+    return Verdict(False, message, slips=("not attempted",), book_only=HOW_TO_START_IN_THE_BOOK)
 
 
 def _passed(name, must_pass, message, count, what):
