@@ -32,6 +32,7 @@ TARGET = 1.0  # of the mutants that are not equivalent: every survivor is explai
 CONFIG = """\
 [tool.mutmut]
 source_paths = [{sources}]
+also_copy = [{unmutated}]
 pytest_add_cli_args_test_selection = ["tests"]
 pytest_add_cli_args = ["-p", "no:cacheprovider", "-p", "no:nbval", "-p", "no:xdist"]
 
@@ -40,27 +41,43 @@ filterwarnings = ["ignore:Animation was deleted without rendering:UserWarning"]
 """
 
 
+def tests_of(module):
+    """The unit tests of a helper module: tests/test_<module>.py and tests/test_<module>_*.py,
+    not the browser tests (they need the built book)."""
+    tests = [ROOT / "tests" / f"test_{module}.py"]
+    tests += sorted((ROOT / "tests").glob(f"test_{module}_*.py"))
+    return [test for test in tests if test.exists() and not test.stem.endswith("_browser")]
+
+
 def prepare():
     shutil.rmtree(WORKSPACE, ignore_errors=True)
     (WORKSPACE / "tests").mkdir(parents=True)
-    sources = []
-    for module in MODULES:
+    sources, unmutated = [], []
+    helpers = [path.stem for path in (ROOT / "chapters").glob("*.py")]
+    helpers += [path.name for path in (ROOT / "chapters").iterdir() if path.is_dir()]
+    for module in sorted(set(helpers)):
         package = ROOT / "chapters" / module
+        if module.startswith(("_", ".")) or (
+            package.is_dir() and not (package / "__init__.py").exists()
+        ):
+            continue
+        name = module if package.is_dir() else f"{module}.py"
         if package.is_dir():
-            shutil.copytree(
-                package, WORKSPACE / module, ignore=shutil.ignore_patterns("__pycache__")
-            )
-            sources.append(f'"{module}"')
-            tests = [*(ROOT / "tests").glob(f"test_{module}_*.py")]
-            tests += (ROOT / "tests").glob(f"{module}_*.py")
+            ignore = shutil.ignore_patterns("__pycache__")
+            shutil.copytree(package, WORKSPACE / module, ignore=ignore)
         else:
-            shutil.copy2(ROOT / "chapters" / f"{module}.py", WORKSPACE)
-            sources.append(f'"{module}.py"')
-            tests = [ROOT / "tests" / f"test_{module}.py"]
-        for test in tests:
-            shutil.copy2(test, WORKSPACE / "tests")
-    sources = ", ".join(sources)
-    (WORKSPACE / "pyproject.toml").write_text(CONFIG.format(sources=sources))
+            shutil.copy2(ROOT / "chapters" / name, WORKSPACE)
+        # a helper not mutated in this run is still there for the tests that import it
+        (sources if module in MODULES else unmutated).append(f'"{name}"')
+        if module in MODULES:
+            for test in tests_of(module):
+                shutil.copy2(test, WORKSPACE / "tests")
+    # the modules the tests share (exercises_examples.py, formula_corpus.py, ...)
+    for shared in (ROOT / "tests").glob("*.py"):
+        if not shared.name.startswith(("test_", "conftest", "mutation")):
+            shutil.copy2(shared, WORKSPACE / "tests")
+    config = CONFIG.format(sources=", ".join(sources), unmutated=", ".join(unmutated))
+    (WORKSPACE / "pyproject.toml").write_text(config)
 
 
 def mutmut(*arguments):
