@@ -331,8 +331,15 @@ def test_a_lost_keepdim_reads_right_for_a_row_and_for_a_column():
         "a column, broadcast across the columns, and a sum across them keeps its shape with "
         "`.sum(dim=1, keepdim=True)`."
     )
+    over_the_batch = (
+        "Diagnosis: your gradient has the right numbers but lost a dimension: a sum over the "
+        "batch keeps the parameter's shape with `.sum(dim=0, keepdim=True)`."
+    )
     row = check_gradient(WIDE_BIAS, lambda x, b, y: (-2 * (y - (x + b))).sum(dim=0))
-    assert row.slips == ("keepdim",) and "`.sum(dim=0, keepdim=True)`" in repr(row)
+    assert row.slips == ("keepdim",) and repr(row).endswith(over_the_batch), repr(row)
+    # a parameter of one entry, shape (1,), is a row of the batch's sum too
+    one = check_gradient(MEAN, lambda w, x, y: (-2 * (y - w * x) * x).mean())
+    assert one.slips == ("keepdim",) and repr(one).endswith(over_the_batch), repr(one)
 
 
 def embedding_loss(table, ix, y):
