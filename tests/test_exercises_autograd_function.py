@@ -529,3 +529,28 @@ def test_an_embedding_that_assigns_repeated_rows_is_diagnosed():
 
     verdict = check_autograd_function(EMBEDDING, Assigns)
     assert verdict.slips == ("repeated index added once",), repr(verdict)
+
+
+@pytest.mark.parametrize("order", ["table first", "ix first"])
+def test_an_exercise_with_an_integer_input_anywhere_is_made_and_checked(order):
+    """Made here, as a page's cell makes it: the integer input has no gradient to compare."""
+    if order == "table first":
+        exercise = FunctionExercise("An embedding", lambda table, ix: table[ix], EMBEDDING.cases)
+        answer = Embedding
+    else:
+        cases = [{"ix": case["ix"], "table": case["table"]} for case in EMBEDDING.cases]
+        exercise = FunctionExercise("An embedding", lambda ix, table: table[ix], cases)
+
+        class IxFirst(torch.autograd.Function):
+            @staticmethod
+            def forward(ctx, ix, table):
+                return Embedding.forward(ctx, table, ix)
+
+            @staticmethod
+            def backward(ctx, dL_dout):
+                return tuple(reversed(Embedding.backward(ctx, dL_dout)))
+
+        answer = IxFirst
+
+    verdict = check_autograd_function(exercise, answer)
+    assert verdict, repr(verdict)
