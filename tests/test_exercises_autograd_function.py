@@ -554,3 +554,19 @@ def test_an_exercise_with_an_integer_input_anywhere_is_made_and_checked(order):
 
     verdict = check_autograd_function(exercise, answer)
     assert verdict, repr(verdict)
+
+
+def test_an_output_autograd_does_not_track_is_not_blamed_on_the_backward():
+    """mark_non_differentiable leaves the output without a graph: the backward never runs,
+    so nothing can have changed the output in place."""
+
+    class Untracked(TanhLayer):
+        @staticmethod
+        def forward(ctx, x, w, b):
+            h = TanhLayer.forward(ctx, x, w, b)
+            ctx.mark_non_differentiable(h)
+            return h
+
+    verdict = check_autograd_function(LAYER, Untracked)
+    assert not verdict and "in place" not in verdict.slips, repr(verdict)
+    assert "changes the forward's output in place" not in repr(verdict)
