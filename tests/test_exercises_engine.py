@@ -926,3 +926,28 @@ def test_a_reference_solution_that_fails_stops_the_page_with_the_same_words(
     with pytest.raises(AssertionError) as error:
         check(exercise, answer, must_pass=True)
     assert str(error.value) == expected
+
+
+def test_an_operation_is_checked_on_more_inputs_than_there_are_upstream_gradients():
+    many = OperationExercise(
+        name="Square root",
+        value_class=Value,
+        reference=torch.sqrt,
+        inputs=[4.0, 0.25, 2.0, 7.3, 9.0, 0.5],
+    )
+    assert len(many.inputs) > len(engine_checks.UPSTREAM)
+    verdict = check_operation(many, sqrt_with(lambda g, a, o: (g / (2 * o.data),)))
+    assert verdict and verdict.message == "Square root: correct on all 6 inputs."
+    wrong = check_operation(
+        many, sqrt_with(lambda g, a, o: (g / (2 * o.data) if a.data < 8 else g,))
+    )
+    assert wrong.message == (
+        "Square root: for a = 9 and g = 1 your rule hands a 1, but it should receive 0.166667."
+    )
+
+
+def test_an_input_the_expression_does_not_use_has_a_gradient_of_zero():
+    unused = ExpressionExercise(name="Unused", expression=lambda a, b: a * a, cases=[[3.0, 2.0]])
+    assert check_input_gradients(unused, lambda a, b: (2 * a, 0.0))
+    verdict = check_input_gradients(unused, lambda a, b: (2 * a, 1.0))
+    assert verdict.message == "Unused: at a = 3, b = 2, your ∂L/∂b is 1, autograd's 0."
