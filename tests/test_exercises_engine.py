@@ -470,7 +470,25 @@ def right_on_the_first_case(a, b, c):
     return (da, db, dc) if a == 3.0 else (da, db + 1.0, dc)
 
 
+# one graph of two inputs: the messages list both inputs' gradients
+TWO = WalkExercise(
+    name="backward()",
+    value_class=Value,
+    expressions=[(lambda w, b: (w * b) * (w - b), [1.3, -0.6])],
+)
+
+
+def does_nothing(output):
+    pass
+
+
 WHOLE = {
+    "walk stub": lambda: check_walk(WALK, stub),
+    "two assigned": lambda: check_walk(TWO, variant(("a.grad += c", "a.grad = c"))),
+    "two left over": lambda: check_walk(
+        TWO, variant(("            node.grad = 0.0\n", "            pass\n"))
+    ),
+    "two does nothing": lambda: check_walk(TWO, does_nothing),
     "walk assigned": lambda: check_walk(WALK, variant(("a.grad += c", "a.grad = c"))),
     "walk forward order": lambda: check_walk(WALK, variant(("in reversed(order)", "in order"))),
     "walk not seeded": lambda: check_walk(WALK, variant(("    output.grad = 1.0\n", ""))),
@@ -548,6 +566,34 @@ WHOLE = {
 
 # what the learner reads, whole: (passed, slips, message) for each answer above
 EXPECTED = {
+    "walk stub": (
+        False,
+        ("not attempted",),
+        "backward(): not attempted yet. To try it, replace `raise NotImplementedError` in "
+        "`stub` with your formula, then run that cell and this one.",
+    ),
+    "two assigned": (
+        False,
+        ("assigned",),
+        "backward(): for inputs 1.3, −0.6 your backward() gives the gradients −1.14, 2.47, "
+        "autograd −1.92, 3.25. It looks as if a gradient is assigned instead of added: a value "
+        "used twice must receive the sum of its contributions (+=, not =).",
+    ),
+    "two left over": (
+        False,
+        ("left over",),
+        "backward(): gradients are left over from an earlier call: a second backward() gives "
+        "the inputs −5.76, 9.75 instead of twice autograd's −3.84, 6.5. Start the gradients of "
+        "the values in between from 0 at each call.",
+    ),
+    "two does nothing": (
+        False,
+        ("forward order", "not seeded"),
+        "backward(): for inputs 1.3, −0.6 your backward() gives the gradients 0, 0, autograd "
+        "−1.92, 3.25. It looks as if a node is visited before its users are done: the nodes are "
+        "visited in forward order, not in reverse; or the output's gradient is not set to 1 at "
+        "the start: ∂L/∂L = 1 starts the walk.",
+    ),
     "walk assigned": (
         False,
         ("assigned",),
@@ -909,6 +955,28 @@ def test_the_whole_message_and_the_slips(case):
         (check_operation, SQRT, sqrt_with(lambda g, a, o: (-g / (2 * o.data),))),
         (check_input_gradients, THREE, flipped),
         (check_walk, WALK, error_on_the_second_call()),
+        (check_walk, WALK, deep),
+        (check_walk, WALK, none_on_the_second_call()),
+        (check_walk, WALK, variant(("            node.grad = 0.0\n", "            pass\n"))),
+        (
+            check_walk,
+            WALK,
+            variant(
+                ("        if node.inputs:\n            node", "        if True:\n            node")
+            ),
+        ),
+        (check_walk, WALK, tripled_on_the_second_call()),
+        (check_walk, WALK, tensor_grads),
+        (check_walk, WALK, halved_walk),
+        (check_input_gradients, THREE, lambda a, b, c: [][0]),
+        (check_input_gradients, THREE, lambda a, b, c: 1.0),
+        (check_operation, SQRT, lambda a: 1 / 0),
+        (check_operation, SQRT, lambda a: None),
+        (check_operation, SQRT, lambda a: Value(a.data, (a,))),
+        (check_operation, SQRT, lambda a: Value(math.sqrt(a.data))),
+        (check_operation, SQRT, lambda a: Value(math.sqrt(a.data), (a,))),
+        (check_operation, SQRT, sqrt_with(lambda g, a, o: 1 / 0)),
+        (check_operation, SQRT, sqrt_with(lambda g, a, o: g)),
     ],
     ids=[
         "walk stub",
@@ -917,6 +985,22 @@ def test_the_whole_message_and_the_slips(case):
         "operation sign",
         "three sign",
         "walk error",
+        "walk deep",
+        "walk none",
+        "walk left over",
+        "walk leaves reset",
+        "walk twice",
+        "walk tensor",
+        "walk unexplained",
+        "three raises",
+        "three a number",
+        "operation raises",
+        "operation none",
+        "operation value",
+        "operation no inputs",
+        "operation no rule",
+        "operation rule raises",
+        "operation rule kind",
     ],
 )
 def test_a_reference_solution_that_fails_stops_the_page_with_the_same_words(
@@ -951,3 +1035,10 @@ def test_an_input_the_expression_does_not_use_has_a_gradient_of_zero():
     assert check_input_gradients(unused, lambda a, b: (2 * a, 0.0))
     verdict = check_input_gradients(unused, lambda a, b: (2 * a, 1.0))
     assert verdict.message == "Unused: at a = 3, b = 2, your ∂L/∂b is 1, autograd's 0."
+
+
+def test_a_gradient_at_the_edge_of_the_tolerance_passes():
+    """ATOL (1e-8) is the most a gradient of 0 may be off by, and it may be off by that much."""
+    unused = ExpressionExercise(name="Unused", expression=lambda a, b: a * a, cases=[[3.0, 2.0]])
+    assert check_input_gradients(unused, lambda a, b: (2 * a, engine_checks.ATOL))
+    assert not check_input_gradients(unused, lambda a, b: (2 * a, 2 * engine_checks.ATOL))
