@@ -1042,3 +1042,51 @@ def test_a_gradient_at_the_edge_of_the_tolerance_passes():
     unused = ExpressionExercise(name="Unused", expression=lambda a, b: a * a, cases=[[3.0, 2.0]])
     assert check_input_gradients(unused, lambda a, b: (2 * a, engine_checks.ATOL))
     assert not check_input_gradients(unused, lambda a, b: (2 * a, 2 * engine_checks.ATOL))
+
+
+# a value that is both inputs of one operation (a * a), deeper in the graph
+SQUARED = WalkExercise(
+    name="backward()",
+    value_class=Value,
+    expressions=[
+        (lambda x: (lambda a: a * a)(x.exp()), [0.5]),
+        (lambda w, b: (lambda a: (a * a) * b)(w.tanh() * b), [0.4, -1.2]),
+    ],
+)
+
+
+def test_a_value_that_is_both_inputs_of_an_operation_still_gets_the_slips_named():
+    assigned = check_walk(SQUARED, variant(("a.grad += c", "a.grad = c")))
+    assert (assigned.slips, assigned.message) == (
+        ("assigned",),
+        "backward(): for inputs 0.5 your backward() gives the gradients 2.71828, autograd "
+        "5.43656. It looks as if a gradient is assigned instead of added: a value used twice "
+        "must receive the sum of its contributions (+=, not =).",
+    )
+    left_over = check_walk(
+        SQUARED, variant(("            node.grad = 0.0\n", "            pass\n"))
+    )
+    assert (left_over.slips, left_over.message) == (
+        ("left over",),
+        "backward(): gradients are left over from an earlier call: a second backward() gives "
+        "the inputs 16.3097 instead of twice autograd's 10.8731. Start the gradients of the "
+        "values in between from 0 at each call.",
+    )
+
+
+def test_an_unexplained_walk_without_a_hint_ends_with_the_numbers():
+    verdict = check_walk(TWO, halved_walk)
+    assert (verdict.slips, verdict.message) == (
+        (),
+        "backward(): for inputs 1.3, −0.6 your backward() gives the gradients −0.48, 0.8125, "
+        "autograd −1.92, 3.25.",
+    )
+
+
+def test_a_flipped_sign_is_named_within_the_checks_tolerance():
+    square = ExpressionExercise(name="Square", expression=lambda a: a * a, cases=[[3.0]])
+    nearly = check_input_gradients(square, lambda a: (-6.0 * (1 + 1e-7),))  # RTOL is 1e-6
+    assert nearly.message.endswith("The sign is flipped."), nearly.message
+    small = ExpressionExercise(name="Small", expression=lambda a: a * a, cases=[[5e-4]])
+    near_zero = check_input_gradients(small, lambda a: (-1e-3 + 5e-9,))  # ATOL is 1e-8
+    assert near_zero.message.endswith("The sign is flipped."), near_zero.message
