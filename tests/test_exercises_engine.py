@@ -1090,3 +1090,58 @@ def test_a_flipped_sign_is_named_within_the_checks_tolerance():
     small = ExpressionExercise(name="Small", expression=lambda a: a * a, cases=[[5e-4]])
     near_zero = check_input_gradients(small, lambda a: (-1e-3 + 5e-9,))  # ATOL is 1e-8
     assert near_zero.message.endswith("The sign is flipped."), near_zero.message
+
+
+def test_nothing_an_operation_changes_in_the_value_class_stays_changed():
+    add = Value.__add__
+
+    def vandal(a):
+        Value.__add__ = None
+        Value.extra = 1
+        return sqrt_with(lambda g, a, o: (g / (2 * o.data),))(a)
+
+    def vandal_rule(g, a, o):
+        Value.__add__ = None
+        return (g / (2 * o.data),)
+
+    for operation in (vandal, sqrt_with(vandal_rule)):
+        check_operation(SQRT, operation)
+        assert Value.__add__ is add and not hasattr(Value, "extra")
+
+
+def test_a_walk_that_never_ends_is_stopped_and_leaves_no_thread_behind():
+    import threading
+
+    before = threading.active_count()
+    assert not check_walk(WALK, endless)
+    assert threading.active_count() == before, "the endless walk still runs"
+
+
+def test_a_walk_that_cannot_be_stopped_does_not_keep_python_alive():
+    import threading
+    import time
+
+    def sleeps(output):
+        time.sleep(3)  # inside C: the stop waits for it to return
+
+    verdict = check_walk(WALK, sleeps)
+    assert not verdict and verdict.slips == ("error",)
+    runaway = [t for t in threading.enumerate() if t is not threading.current_thread()]
+    assert all(t.daemon for t in runaway), "an abandoned thread must not keep Python alive"
+
+
+def test_a_second_call_of_two_inputs_that_is_not_twice_lists_both():
+    calls = []
+
+    def one_more_the_second_time(output):
+        calls.append(output)
+        right_walk(output)
+        if calls.count(output) == 2:
+            for leaf in output.inputs[0].inputs:  # w and b, in w * b
+                leaf.grad += 1.0
+
+    verdict = check_walk(TWO, one_more_the_second_time)
+    assert verdict.message == (
+        "backward(): a second backward() on the same graph gives the inputs −2.84, 7.5, not "
+        "twice autograd's −3.84, 6.5."
+    )
