@@ -46,11 +46,16 @@ filterwarnings = ["ignore:Animation was deleted without rendering:UserWarning"]
 """
 
 
+# tests of a helper module that are named after what they test, not after the module
+MORE_TESTS = {"graphs": ["test_engine_graph.py"]}
+
+
 def tests_of(module):
     """The unit tests of a helper module: tests/test_<module>.py and tests/test_<module>_*.py,
-    not the browser tests (they need the built book)."""
+    not the browser tests (they need the built book), and its MORE_TESTS."""
     tests = [ROOT / "tests" / f"test_{module}.py"]
     tests += sorted((ROOT / "tests").glob(f"test_{module}_*.py"))
+    tests += [ROOT / "tests" / name for name in MORE_TESTS.get(module, [])]
     return [test for test in tests if test.exists() and not test.stem.endswith("_browser")]
 
 
@@ -77,6 +82,11 @@ def prepare():
         if module in MODULES:
             for test in tests_of(module):
                 shutil.copy2(test, WORKSPACE / "tests")
+    # the pages, for the tests that run a page's cells (tests/chapter_runner.py)
+    (WORKSPACE / "chapters").mkdir()
+    for page in (ROOT / "chapters").glob("*.ipynb"):
+        shutil.copy2(page, WORKSPACE / "chapters")
+    unmutated.append('"chapters"')
     # the modules the tests share (exercises_examples.py, formula_corpus.py, ...)
     for shared in (ROOT / "tests").glob("*.py"):
         if not shared.name.startswith(("test_", "conftest", "mutation")):
