@@ -1145,3 +1145,20 @@ def test_a_second_call_of_two_inputs_that_is_not_twice_lists_both():
         "backward(): a second backward() on the same graph gives the inputs −2.84, 7.5, not "
         "twice autograd's −3.84, 6.5."
     )
+
+
+def test_a_walk_that_catches_every_exception_is_still_stopped():
+    import threading
+    import time
+
+    def keeps_trying(output):
+        while True:
+            try:
+                time.sleep(0.001)
+            except Exception:  # noqa: BLE001, S110 (the learner's code)
+                pass
+
+    before = threading.active_count()
+    verdict = check_walk(WALK, keeps_trying)
+    assert not verdict and "did not finish within 0.3 seconds" in verdict.message
+    assert threading.active_count() == before, "the walk still runs"
