@@ -113,3 +113,22 @@ def test_the_engine_graph_is_drawn_with_its_leaf_as_a_leaf(page):
     figure = draw_recorded(graph_of_values((w * 2.0).tanh(), names={"w": w}), caption="c")
     assert figure.nodes[0].is_leaf and not figure.nodes[1].is_leaf
     assert "leaf (w) = 3" in figure.alt and 'id="node-0"' in figure.svg
+
+
+def test_the_engines_graph_is_named_by_the_output_and_keeps_each_value(page):
+    w = page["Value"](page["w_value"])
+    loss = page["two_sample_loss"](w)
+    named = graph_of_values(loss, names={"w": w, "loss": loss})
+    assert named.output_name == "loss" and named.nodes[-1].name == "loss"
+    assert graph_of_values(loss).output_name == "L", "an output without a name is L"
+    assert named.nodes[-1].grad_fn is loss, "each node keeps the value it stands for"
+    assert named.constants == (), "an engine of numbers holds no constant tensors"
+
+
+def test_something_that_is_no_value_is_refused_in_words():
+    with pytest.raises(TypeError) as error:
+        graph_of_values(3.0)
+    assert str(error.value) == (
+        "graph_of_values: output must be a value of a scalar engine, with data, inputs and op; "
+        "float has no 'data'"
+    )

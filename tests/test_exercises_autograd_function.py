@@ -416,7 +416,7 @@ def test_a_backward_with_no_return_is_asked_about_return():
             dL_ds = dL_dh * (1 - h**2)  # noqa: F841 (computed, never returned)
 
     verdict = check_autograd_function(LAYER, NoReturn)
-    assert verdict.slips == ("type",)
+    assert not verdict and verdict.slips == ("type",)
     assert repr(verdict) == (
         "A tanh layer: `NoReturn.backward` returned None: did you forget `return`? Return one "
         "gradient per input of forward: `return dL_dx, dL_dw, dL_db`."
@@ -425,7 +425,7 @@ def test_a_backward_with_no_return_is_asked_about_return():
 
 def test_a_backward_that_returns_none_for_one_input_is_told_that_input_needs_it():
     verdict = check_autograd_function(LAYER, layer_with(lambda grads: (grads[0], None, grads[2])))
-    assert verdict.slips == ("type",)
+    assert not verdict and verdict.slips == ("type",)
     assert repr(verdict) == (
         "A tanh layer: the gradient for w: `Layer.backward` returns None for w, which needs a "
         f"gradient too: compute dL_dw and return it in w's place ({layer_where()})."
@@ -512,7 +512,7 @@ def test_an_integer_input_of_a_function_gets_no_gradient():
             return dL_dtable, torch.zeros(5)
 
     verdict = check_autograd_function(EMBEDDING, GradientForIx)
-    assert verdict.slips == ("type",)
+    assert not verdict and verdict.slips == ("type",)
     assert "returns a tensor of shape (5,) for ix, an integer input (indices or labels)" in repr(
         verdict
     )
@@ -529,3 +529,44 @@ def test_an_embedding_that_assigns_repeated_rows_is_diagnosed():
 
     verdict = check_autograd_function(EMBEDDING, Assigns)
     assert verdict.slips == ("repeated index added once",), repr(verdict)
+
+
+@pytest.mark.parametrize("order", ["table first", "ix first"])
+def test_an_exercise_with_an_integer_input_anywhere_is_made_and_checked(order):
+    """Made here, as a page's cell makes it: the integer input has no gradient to compare."""
+    if order == "table first":
+        exercise = FunctionExercise("An embedding", lambda table, ix: table[ix], EMBEDDING.cases)
+        answer = Embedding
+    else:
+        cases = [{"ix": case["ix"], "table": case["table"]} for case in EMBEDDING.cases]
+        exercise = FunctionExercise("An embedding", lambda ix, table: table[ix], cases)
+
+        class IxFirst(torch.autograd.Function):
+            @staticmethod
+            def forward(ctx, ix, table):
+                return Embedding.forward(ctx, table, ix)
+
+            @staticmethod
+            def backward(ctx, dL_dout):
+                return tuple(reversed(Embedding.backward(ctx, dL_dout)))
+
+        answer = IxFirst
+
+    verdict = check_autograd_function(exercise, answer)
+    assert verdict, repr(verdict)
+
+
+def test_an_output_autograd_does_not_track_is_not_blamed_on_the_backward():
+    """mark_non_differentiable leaves the output without a graph: the backward never runs,
+    so nothing can have changed the output in place."""
+
+    class Untracked(TanhLayer):
+        @staticmethod
+        def forward(ctx, x, w, b):
+            h = TanhLayer.forward(ctx, x, w, b)
+            ctx.mark_non_differentiable(h)
+            return h
+
+    verdict = check_autograd_function(LAYER, Untracked)
+    assert not verdict and "in place" not in verdict.slips, repr(verdict)
+    assert "changes the forward's output in place" not in repr(verdict)

@@ -362,3 +362,803 @@ def test_a_flipped_sign_and_the_wrong_kind_are_named():
     assert "sign is flipped" in check_input_gradients(THREE, flipped).message
     verdict = check_input_gradients(THREE, lambda a, b, c: [1.0, 2.0])
     assert "return 3 numbers, one per input" in verdict.message
+
+
+# --- whole messages -------------------------------------------------------------------------
+
+
+def recursive_walk(output):
+    output.grad = 1.0
+
+    def push(node):
+        for a, c in (
+            zip(node.inputs, node.local_rule(node.grad), strict=True) if node.inputs else ()
+        ):
+            a.grad += c
+            push(a)
+
+    push(output)
+
+
+def halved_walk(output):
+    right_walk(output)
+    for node in [output, *output.inputs]:
+        for a in [node, *node.inputs]:
+            if not a.inputs:
+                a.grad = 0.5 * a.grad
+
+
+def tripled_on_the_second_call():
+    calls = []
+
+    def walk(output):
+        calls.append(output)
+        right_walk(output)
+        if calls.count(output) == 2:
+            right_walk(output)  # the leaves now hold three times autograd's
+
+    return walk
+
+
+def none_on_the_second_call():
+    calls = []
+
+    def walk(output):
+        calls.append(output)
+        right_walk(output)
+        if calls.count(output) == 2:
+            for a in output.inputs:
+                a.grad = None
+
+    return walk
+
+
+def error_on_the_second_call():
+    calls = []
+
+    def walk(output):
+        calls.append(output)
+        if calls.count(output) == 2:
+            raise ValueError("twice")
+        right_walk(output)
+
+    return walk
+
+
+def endless(*args):
+    while True:
+        pass
+
+
+def deep(*args):
+    deep(*args)
+
+
+def half_done(output):
+    output.grad = 1.0
+    raise NotImplementedError
+
+
+def stub(*args):
+    raise NotImplementedError
+
+
+def tensor_grads(output):
+    right_walk(output)
+    for a in output.inputs:
+        a.grad = torch.ones(2)
+
+
+def string_valued(a):
+    out = Value(0.0, (a,), "sqrt")
+    out.data = "two"
+    return out
+
+
+def one_path(a, b, c):
+    da, db, dc = right_three(a, b, c)
+    return da - math.tanh(a * b), db, dc
+
+
+def flipped(a, b, c):
+    da, db, dc = right_three(a, b, c)
+    return da, db, -dc
+
+
+def right_on_the_first_case(a, b, c):
+    da, db, dc = right_three(a, b, c)
+    return (da, db, dc) if a == 3.0 else (da, db + 1.0, dc)
+
+
+# one graph of two inputs: the messages list both inputs' gradients
+TWO = WalkExercise(
+    name="backward()",
+    value_class=Value,
+    expressions=[(lambda w, b: (w * b) * (w - b), [1.3, -0.6])],
+)
+
+
+def does_nothing(output):
+    pass
+
+
+WHOLE = {
+    "walk stub": lambda: check_walk(WALK, stub),
+    "two assigned": lambda: check_walk(TWO, variant(("a.grad += c", "a.grad = c"))),
+    "two left over": lambda: check_walk(
+        TWO, variant(("            node.grad = 0.0\n", "            pass\n"))
+    ),
+    "two does nothing": lambda: check_walk(TWO, does_nothing),
+    "walk assigned": lambda: check_walk(WALK, variant(("a.grad += c", "a.grad = c"))),
+    "walk forward order": lambda: check_walk(WALK, variant(("in reversed(order)", "in order"))),
+    "walk not seeded": lambda: check_walk(WALK, variant(("    output.grad = 1.0\n", ""))),
+    "walk recursive": lambda: check_walk(WALK, recursive_walk),
+    "walk left over": lambda: check_walk(
+        WALK, variant(("            node.grad = 0.0\n", "            pass\n"))
+    ),
+    "walk leaves reset": lambda: check_walk(
+        WALK,
+        variant(
+            ("        if node.inputs:\n            node", "        if True:\n            node")
+        ),
+    ),
+    "walk twice": lambda: check_walk(WALK, tripled_on_the_second_call()),
+    "walk unexplained": lambda: check_walk(WALK, halved_walk),
+    "walk endless": lambda: check_walk(WALK, endless),
+    "walk deep": lambda: check_walk(WALK, deep),
+    "walk half done": lambda: check_walk(WALK, half_done),
+    "walk tensor grad": lambda: check_walk(WALK, tensor_grads),
+    "walk none grad second": lambda: check_walk(WALK, none_on_the_second_call()),
+    "walk error second": lambda: check_walk(WALK, error_on_the_second_call()),
+    "walk right": lambda: check_walk(WALK, right_walk),
+    "walk reference": lambda: check_walk(WALK, right_walk, must_pass=True),
+    "operation right": lambda: check_operation(
+        SQRT, sqrt_with(lambda g, a, o: (g / (2 * o.data),))
+    ),
+    "operation reference": lambda: check_operation(
+        SQRT, sqrt_with(lambda g, a, o: (g / (2 * o.data),)), must_pass=True
+    ),
+    "operation input for output": lambda: check_operation(
+        SQRT, sqrt_with(lambda g, a, o: (g / (2 * a.data),))
+    ),
+    "operation no upstream": lambda: check_operation(
+        SQRT, sqrt_with(lambda g, a, o: (1 / (2 * o.data),))
+    ),
+    "operation sign": lambda: check_operation(
+        SQRT, sqrt_with(lambda g, a, o: (-g / (2 * o.data),))
+    ),
+    "operation unexplained": lambda: check_operation(SQRT, sqrt_with(lambda g, a, o: (g * 3.0,))),
+    "operation unexplained second case": lambda: check_operation(
+        SQRT, sqrt_with(lambda g, a, o: (g / (2 * o.data) if a.data == 4.0 else 0.0,))
+    ),
+    "operation float": lambda: check_operation(SQRT, lambda a: math.sqrt(a.data)),
+    "operation tensor": lambda: check_operation(SQRT, lambda a: torch.ones(2, 3)),
+    "operation none": lambda: check_operation(SQRT, lambda a: None),
+    "operation int": lambda: check_operation(SQRT, lambda a: 2),
+    "operation bare number": lambda: check_operation(
+        SQRT, sqrt_with(lambda g, a, o: g / (2 * o.data))
+    ),
+    "operation two numbers": lambda: check_operation(SQRT, sqrt_with(lambda g, a, o: (g, g))),
+    "operation a bool": lambda: check_operation(SQRT, sqrt_with(lambda g, a, o: (True,))),
+    "operation a tensor contribution": lambda: check_operation(
+        SQRT, sqrt_with(lambda g, a, o: (torch.tensor([g / (2 * o.data)]),))
+    ),
+    "operation no inputs": lambda: check_operation(SQRT, lambda a: Value(math.sqrt(a.data))),
+    "operation no rule": lambda: check_operation(SQRT, lambda a: Value(math.sqrt(a.data), (a,))),
+    "operation wrong value": lambda: check_operation(SQRT, lambda a: Value(a.data, (a,))),
+    "operation a string value": lambda: check_operation(SQRT, string_valued),
+    "operation endless": lambda: check_operation(SQRT, endless),
+    "operation raises": lambda: check_operation(SQRT, lambda a: 1 / 0),
+    "operation rule raises": lambda: check_operation(SQRT, sqrt_with(lambda g, a, o: 1 / 0)),
+    "operation stub": lambda: check_operation(SQRT, stub),
+    "three right": lambda: check_input_gradients(THREE, right_three),
+    "three reference": lambda: check_input_gradients(THREE, right_three, must_pass=True),
+    "three one path": lambda: check_input_gradients(THREE, one_path),
+    "three flipped": lambda: check_input_gradients(THREE, flipped),
+    "three two numbers": lambda: check_input_gradients(THREE, lambda a, b, c: [1.0, 2.0]),
+    "three none": lambda: check_input_gradients(THREE, lambda a, b, c: (1.0, None, 2.0)),
+    "three a number": lambda: check_input_gradients(THREE, lambda a, b, c: 1.0),
+    "three raises": lambda: check_input_gradients(THREE, lambda a, b, c: [][0]),
+    "three stub": lambda: check_input_gradients(THREE, stub),
+    "three second case": lambda: check_input_gradients(THREE, right_on_the_first_case),
+}
+
+
+# what the learner reads, whole: (passed, slips, message) for each answer above
+EXPECTED = {
+    "walk stub": (
+        False,
+        ("not attempted",),
+        "backward(): not attempted yet. To try it, replace `raise NotImplementedError` in "
+        "`stub` with your formula, then run that cell and this one.",
+    ),
+    "two assigned": (
+        False,
+        ("assigned",),
+        "backward(): for inputs 1.3, −0.6 your backward() gives the gradients −1.14, 2.47, "
+        "autograd −1.92, 3.25. It looks as if a gradient is assigned instead of added: a value "
+        "used twice must receive the sum of its contributions (+=, not =).",
+    ),
+    "two left over": (
+        False,
+        ("left over",),
+        "backward(): gradients are left over from an earlier call: a second backward() gives "
+        "the inputs −5.76, 9.75 instead of twice autograd's −3.84, 6.5. Start the gradients of "
+        "the values in between from 0 at each call.",
+    ),
+    "two does nothing": (
+        False,
+        ("forward order", "not seeded"),
+        "backward(): for inputs 1.3, −0.6 your backward() gives the gradients 0, 0, autograd "
+        "−1.92, 3.25. It looks as if a node is visited before its users are done: the nodes are "
+        "visited in forward order, not in reverse; or the output's gradient is not set to 1 at "
+        "the start: ∂L/∂L = 1 starts the walk.",
+    ),
+    "walk assigned": (
+        False,
+        ("assigned",),
+        (
+            "backward(): for inputs 3 your backward() gives the gradients 3, autograd 6. It"
+            " looks as if a gradient is assigned instead of added: a value used twice must "
+            "receive the sum of its contributions (+=, not =)."
+        ),
+    ),
+    "walk forward order": (
+        False,
+        ("forward order",),
+        (
+            "backward(): for inputs 0.7 your backward() gives the gradients 0, autograd "
+            "2.1523. It looks as if a node is visited before its users are done: the nodes "
+            "are visited in forward order, not in reverse."
+        ),
+    ),
+    "walk not seeded": (
+        False,
+        ("not seeded",),
+        (
+            "backward(): for inputs 3 your backward() gives the gradients 0, autograd 6. It"
+            " looks as if the output's gradient is not set to 1 at the start: ∂L/∂L = 1 "
+            "starts the walk."
+        ),
+    ),
+    "walk recursive": (
+        False,
+        ("order",),
+        (
+            "backward(): for inputs 0.7 your backward() gives the gradients 4.16605, "
+            "autograd 2.1523. It looks as if a node is visited before its users are done: "
+            "it passes its gradient on before every use has added its contribution (visit "
+            "the nodes in reverse topological order)."
+        ),
+    ),
+    "walk left over": (
+        False,
+        ("left over",),
+        (
+            "backward(): gradients are left over from an earlier call: a second backward() "
+            "gives the inputs 6.59545 instead of twice autograd's 4.3046. Start the "
+            "gradients of the values in between from 0 at each call."
+        ),
+    ),
+    "walk leaves reset": (
+        False,
+        ("leaves reset",),
+        (
+            "backward(): a second backward() on the same graph should add to the inputs' "
+            "gradients, as PyTorch's .grad does, but yours starts them from 0 again: reset "
+            "only the values in between."
+        ),
+    ),
+    "walk twice": (
+        False,
+        ("twice",),
+        (
+            "backward(): a second backward() on the same graph gives the inputs 18, not "
+            "twice autograd's 12."
+        ),
+    ),
+    "walk unexplained": (
+        False,
+        (),
+        (
+            "backward(): for inputs 3 your backward() gives the gradients 0.375, autograd "
+            "6. Hint: the hint"
+        ),
+    ),
+    "walk endless": (
+        False,
+        ("error",),
+        (
+            "backward(): your backward() did not finish within 0.3 seconds: a walk that "
+            "never ends (a loop whose condition stays true, or nodes visited again and "
+            "again?)."
+        ),
+    ),
+    "walk deep": (
+        False,
+        ("error",),
+        (
+            "backward(): your backward() called itself more deeply than Python allows "
+            "(recursion past the limit): does it remember which nodes it has already "
+            "visited?"
+        ),
+    ),
+    "walk half done": (
+        False,
+        ("error",),
+        (
+            "backward(): your backward() still raises NotImplementedError: replace that "
+            "line with your code, run its cell, then run this check again."
+        ),
+    ),
+    "walk tensor grad": (
+        False,
+        ("wrong kind",),
+        (
+            "backward(): after your backward(), the gradient of input 1 holds a tensor of "
+            "shape (2,), not a number: each .grad must stay a plain number."
+        ),
+    ),
+    "walk none grad second": (
+        False,
+        ("wrong kind",),
+        "backward(): after a second backward(), a gradient is no longer a plain number.",
+    ),
+    "walk error second": (
+        False,
+        ("error",),
+        "backward(): your backward() raised ValueError (twice).",
+    ),
+    "walk right": (True, (), "backward(): correct on all 3 graphs, called twice on each."),
+    "walk reference": (
+        True,
+        (),
+        "backward(): the reference solution matches autograd on all 3 graphs.",
+    ),
+    "operation right": (True, (), "Square root: correct on all 4 inputs."),
+    "operation reference": (
+        True,
+        (),
+        "Square root: the reference solution matches autograd on all 4 inputs.",
+    ),
+    "operation input for output": (
+        False,
+        ("input for output",),
+        (
+            "Square root: for a = 4 and g = 1 your rule hands a 0.125, but it should "
+            "receive 0.25. It looks as if you used the input where the output was needed."
+        ),
+    ),
+    "operation no upstream": (
+        False,
+        ("no upstream",),
+        (
+            "Square root: for a = 0.25 and g = −2.5 your rule hands a 1, but it should "
+            "receive −2.5. It looks as if the gradient from above, g, is not multiplied in."
+        ),
+    ),
+    "operation sign": (
+        False,
+        ("sign",),
+        (
+            "Square root: for a = 4 and g = 1 your rule hands a −0.25, but it should "
+            "receive 0.25. It looks as if the sign is flipped."
+        ),
+    ),
+    "operation unexplained": (
+        False,
+        (),
+        (
+            "Square root: for a = 4 and g = 1 your rule hands a 3, but it should receive "
+            "0.25. Hint: the hint"
+        ),
+    ),
+    "operation unexplained second case": (
+        False,
+        (),
+        (
+            "Square root: for a = 0.25 and g = −2.5 your rule hands a 0, but it should "
+            "receive −2.5. Hint: the hint"
+        ),
+    ),
+    "operation float": (
+        False,
+        ("wrong kind",),
+        (
+            "Square root: your operation returns a float, not a Value: make out = "
+            "Value(number, (a,), name), set out.local_rule, and return out."
+        ),
+    ),
+    "operation tensor": (
+        False,
+        ("wrong kind",),
+        (
+            "Square root: your operation returns a tensor of shape (2, 3), not a Value: "
+            "make out = Value(number, (a,), name), set out.local_rule, and return out."
+        ),
+    ),
+    "operation none": (
+        False,
+        ("wrong kind",),
+        (
+            "Square root: your operation returns None, not a Value: make out = "
+            "Value(number, (a,), name), set out.local_rule, and return out."
+        ),
+    ),
+    "operation int": (
+        False,
+        ("wrong kind",),
+        (
+            "Square root: your operation returns an int, not a Value: make out = "
+            "Value(number, (a,), name), set out.local_rule, and return out."
+        ),
+    ),
+    "operation bare number": (
+        False,
+        ("wrong kind",),
+        (
+            "Square root: your local rule returns a float; it must return one number per "
+            "input, as a tuple: (contribution,)."
+        ),
+    ),
+    "operation two numbers": (
+        False,
+        ("wrong kind",),
+        (
+            "Square root: your local rule returns a tuple; it must return one number per "
+            "input, as a tuple: (contribution,)."
+        ),
+    ),
+    "operation a bool": (
+        False,
+        ("wrong kind",),
+        (
+            "Square root: your local rule returns a tuple; it must return one number per "
+            "input, as a tuple: (contribution,)."
+        ),
+    ),
+    "operation a tensor contribution": (True, (), "Square root: correct on all 4 inputs."),
+    "operation no inputs": (
+        False,
+        ("inputs",),
+        "Square root: the Value you return must record its input: inputs should be (a,).",
+    ),
+    "operation no rule": (
+        False,
+        ("no rule",),
+        (
+            "Square root: the Value you return has no local rule: set out.local_rule to a "
+            "function of g."
+        ),
+    ),
+    "operation wrong value": (
+        False,
+        ("value",),
+        "Square root: for a = 4 your Value holds 4.0, but the operation gives 2.",
+    ),
+    "operation a string value": (
+        False,
+        ("value",),
+        "Square root: for a = 4 your Value holds 'two', but the operation gives 2.",
+    ),
+    "operation endless": (
+        False,
+        ("error",),
+        (
+            "Square root: your operation did not finish within 0.3 seconds: a walk that "
+            "never ends (a loop whose condition stays true, or nodes visited again and "
+            "again?)."
+        ),
+    ),
+    "operation raises": (
+        False,
+        ("error",),
+        "Square root: your operation raised ZeroDivisionError (division by zero).",
+    ),
+    "operation rule raises": (
+        False,
+        ("error",),
+        "Square root: your local rule raised ZeroDivisionError (division by zero).",
+    ),
+    "operation stub": (
+        False,
+        ("not attempted",),
+        (
+            "Square root: not attempted yet. To try it, replace `raise NotImplementedError`"
+            " in `stub` with your formula, then run that cell and this one."
+        ),
+    ),
+    "three right": (True, (), "Three gradients: every gradient correct on all 2 cases."),
+    "three reference": (
+        True,
+        (),
+        "Three gradients: the reference solution matches autograd on all 2 cases.",
+    ),
+    "three one path": (
+        False,
+        ("wrong",),
+        (
+            "Three gradients: at a = 3, b = −1.5, c = 2, your ∂L/∂a is −0.00370138, "
+            "autograd's −1.00345. Hint: the hint"
+        ),
+    ),
+    "three flipped": (
+        False,
+        ("wrong",),
+        (
+            "Three gradients: at a = 3, b = −1.5, c = 2, your ∂L/∂c is 0.999753, autograd's"
+            " −0.999753. The sign is flipped."
+        ),
+    ),
+    "three two numbers": (
+        False,
+        ("wrong kind",),
+        (
+            "Three gradients: your function returns a list; return 3 numbers, one per "
+            "input, as a tuple: (dL_da, dL_db, dL_dc)."
+        ),
+    ),
+    "three none": (
+        False,
+        ("wrong kind",),
+        (
+            "Three gradients: your function returns a tuple; return 3 numbers, one per "
+            "input, as a tuple: (dL_da, dL_db, dL_dc)."
+        ),
+    ),
+    "three a number": (
+        False,
+        ("wrong kind",),
+        (
+            "Three gradients: your function returns a float; return 3 numbers, one per "
+            "input, as a tuple: (dL_da, dL_db, dL_dc)."
+        ),
+    ),
+    "three raises": (
+        False,
+        ("error",),
+        "Three gradients: your function raised IndexError (list index out of range).",
+    ),
+    "three stub": (
+        False,
+        ("not attempted",),
+        (
+            "Three gradients: not attempted yet. To try it, replace `raise "
+            "NotImplementedError` in `stub` with your formula, then run that cell and this "
+            "one."
+        ),
+    ),
+    "three second case": (
+        False,
+        ("wrong",),
+        (
+            "Three gradients: at a = 0.5, b = 1.25, c = −2, your ∂L/∂b is 0.480686, "
+            "autograd's −0.519314. Hint: the hint"
+        ),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", WHOLE, ids=WHOLE)
+def test_the_whole_message_and_the_slips(case):
+    verdict = WHOLE[case]()
+    passed, slips, message = EXPECTED[case]
+    assert (bool(verdict), verdict.slips, verdict.message) == (passed, slips, message)
+
+
+@pytest.mark.parametrize(
+    "check, exercise, answer",
+    [
+        (check_walk, WALK, stub),
+        (check_operation, SQRT, stub),
+        (check_input_gradients, THREE, stub),
+        (check_operation, SQRT, sqrt_with(lambda g, a, o: (-g / (2 * o.data),))),
+        (check_input_gradients, THREE, flipped),
+        (check_walk, WALK, error_on_the_second_call()),
+        (check_walk, WALK, deep),
+        (check_walk, WALK, none_on_the_second_call()),
+        (check_walk, WALK, variant(("            node.grad = 0.0\n", "            pass\n"))),
+        (
+            check_walk,
+            WALK,
+            variant(
+                ("        if node.inputs:\n            node", "        if True:\n            node")
+            ),
+        ),
+        (check_walk, WALK, tripled_on_the_second_call()),
+        (check_walk, WALK, tensor_grads),
+        (check_walk, WALK, halved_walk),
+        (check_input_gradients, THREE, lambda a, b, c: [][0]),
+        (check_input_gradients, THREE, lambda a, b, c: 1.0),
+        (check_operation, SQRT, lambda a: 1 / 0),
+        (check_operation, SQRT, lambda a: None),
+        (check_operation, SQRT, lambda a: Value(a.data, (a,))),
+        (check_operation, SQRT, lambda a: Value(math.sqrt(a.data))),
+        (check_operation, SQRT, lambda a: Value(math.sqrt(a.data), (a,))),
+        (check_operation, SQRT, sqrt_with(lambda g, a, o: 1 / 0)),
+        (check_operation, SQRT, sqrt_with(lambda g, a, o: g)),
+    ],
+    ids=[
+        "walk stub",
+        "operation stub",
+        "three stub",
+        "operation sign",
+        "three sign",
+        "walk error",
+        "walk deep",
+        "walk none",
+        "walk left over",
+        "walk leaves reset",
+        "walk twice",
+        "walk tensor",
+        "walk unexplained",
+        "three raises",
+        "three a number",
+        "operation raises",
+        "operation none",
+        "operation value",
+        "operation no inputs",
+        "operation no rule",
+        "operation rule raises",
+        "operation rule kind",
+    ],
+)
+def test_a_reference_solution_that_fails_stops_the_page_with_the_same_words(
+    check, exercise, answer
+):
+    expected = check(exercise, answer).message
+    with pytest.raises(AssertionError) as error:
+        check(exercise, answer, must_pass=True)
+    assert str(error.value) == expected
+
+
+def test_an_operation_is_checked_on_more_inputs_than_there_are_upstream_gradients():
+    many = OperationExercise(
+        name="Square root",
+        value_class=Value,
+        reference=torch.sqrt,
+        inputs=[4.0, 0.25, 2.0, 7.3, 9.0, 0.5],
+    )
+    assert len(many.inputs) > len(engine_checks.UPSTREAM)
+    verdict = check_operation(many, sqrt_with(lambda g, a, o: (g / (2 * o.data),)))
+    assert verdict and verdict.message == "Square root: correct on all 6 inputs."
+    wrong = check_operation(
+        many, sqrt_with(lambda g, a, o: (g / (2 * o.data) if a.data < 8 else g,))
+    )
+    assert wrong.message == (
+        "Square root: for a = 9 and g = 1 your rule hands a 1, but it should receive 0.166667."
+    )
+
+
+def test_an_input_the_expression_does_not_use_has_a_gradient_of_zero():
+    unused = ExpressionExercise(name="Unused", expression=lambda a, b: a * a, cases=[[3.0, 2.0]])
+    assert check_input_gradients(unused, lambda a, b: (2 * a, 0.0))
+    verdict = check_input_gradients(unused, lambda a, b: (2 * a, 1.0))
+    assert verdict.message == "Unused: at a = 3, b = 2, your ∂L/∂b is 1, autograd's 0."
+
+
+def test_a_gradient_at_the_edge_of_the_tolerance_passes():
+    """ATOL (1e-8) is the most a gradient of 0 may be off by, and it may be off by that much."""
+    unused = ExpressionExercise(name="Unused", expression=lambda a, b: a * a, cases=[[3.0, 2.0]])
+    assert check_input_gradients(unused, lambda a, b: (2 * a, engine_checks.ATOL))
+    assert not check_input_gradients(unused, lambda a, b: (2 * a, 2 * engine_checks.ATOL))
+
+
+# a value that is both inputs of one operation (a * a), deeper in the graph
+SQUARED = WalkExercise(
+    name="backward()",
+    value_class=Value,
+    expressions=[
+        (lambda x: (lambda a: a * a)(x.exp()), [0.5]),
+        (lambda w, b: (lambda a: (a * a) * b)(w.tanh() * b), [0.4, -1.2]),
+    ],
+)
+
+
+def test_a_value_that_is_both_inputs_of_an_operation_still_gets_the_slips_named():
+    assigned = check_walk(SQUARED, variant(("a.grad += c", "a.grad = c")))
+    assert (assigned.slips, assigned.message) == (
+        ("assigned",),
+        "backward(): for inputs 0.5 your backward() gives the gradients 2.71828, autograd "
+        "5.43656. It looks as if a gradient is assigned instead of added: a value used twice "
+        "must receive the sum of its contributions (+=, not =).",
+    )
+    left_over = check_walk(
+        SQUARED, variant(("            node.grad = 0.0\n", "            pass\n"))
+    )
+    assert (left_over.slips, left_over.message) == (
+        ("left over",),
+        "backward(): gradients are left over from an earlier call: a second backward() gives "
+        "the inputs 16.3097 instead of twice autograd's 10.8731. Start the gradients of the "
+        "values in between from 0 at each call.",
+    )
+
+
+def test_an_unexplained_walk_without_a_hint_ends_with_the_numbers():
+    verdict = check_walk(TWO, halved_walk)
+    assert (verdict.slips, verdict.message) == (
+        (),
+        "backward(): for inputs 1.3, −0.6 your backward() gives the gradients −0.48, 0.8125, "
+        "autograd −1.92, 3.25.",
+    )
+
+
+def test_a_flipped_sign_is_named_within_the_checks_tolerance():
+    square = ExpressionExercise(name="Square", expression=lambda a: a * a, cases=[[3.0]])
+    nearly = check_input_gradients(square, lambda a: (-6.0 * (1 + 1e-7),))  # RTOL is 1e-6
+    assert nearly.message.endswith("The sign is flipped."), nearly.message
+    small = ExpressionExercise(name="Small", expression=lambda a: a * a, cases=[[5e-4]])
+    near_zero = check_input_gradients(small, lambda a: (-1e-3 + 5e-9,))  # ATOL is 1e-8
+    assert near_zero.message.endswith("The sign is flipped."), near_zero.message
+
+
+def test_nothing_an_operation_changes_in_the_value_class_stays_changed():
+    add = Value.__add__
+
+    def vandal(a):
+        Value.__add__ = None
+        Value.extra = 1
+        return sqrt_with(lambda g, a, o: (g / (2 * o.data),))(a)
+
+    def vandal_rule(g, a, o):
+        Value.__add__ = None
+        return (g / (2 * o.data),)
+
+    for operation in (vandal, sqrt_with(vandal_rule)):
+        check_operation(SQRT, operation)
+        assert Value.__add__ is add and not hasattr(Value, "extra")
+
+
+def test_a_walk_that_never_ends_is_stopped_and_leaves_no_thread_behind():
+    import threading
+
+    before = threading.active_count()
+    assert not check_walk(WALK, endless)
+    assert threading.active_count() == before, "the endless walk still runs"
+
+
+def test_a_walk_that_cannot_be_stopped_does_not_keep_python_alive():
+    import threading
+    import time
+
+    def sleeps(output):
+        time.sleep(3)  # inside C: the stop waits for it to return
+
+    verdict = check_walk(WALK, sleeps)
+    assert not verdict and verdict.slips == ("error",)
+    runaway = [t for t in threading.enumerate() if t is not threading.current_thread()]
+    assert all(t.daemon for t in runaway), "an abandoned thread must not keep Python alive"
+
+
+def test_a_second_call_of_two_inputs_that_is_not_twice_lists_both():
+    calls = []
+
+    def one_more_the_second_time(output):
+        calls.append(output)
+        right_walk(output)
+        if calls.count(output) == 2:
+            for leaf in output.inputs[0].inputs:  # w and b, in w * b
+                leaf.grad += 1.0
+
+    verdict = check_walk(TWO, one_more_the_second_time)
+    assert verdict.message == (
+        "backward(): a second backward() on the same graph gives the inputs −2.84, 7.5, not "
+        "twice autograd's −3.84, 6.5."
+    )
+
+
+def test_a_walk_that_catches_every_exception_is_still_stopped():
+    import threading
+    import time
+
+    def keeps_trying(output):
+        while True:
+            try:
+                time.sleep(0.001)
+            except Exception:  # noqa: BLE001, S110 (the learner's code)
+                pass
+
+    before = threading.active_count()
+    verdict = check_walk(WALK, keeps_trying)
+    assert not verdict and "did not finish within 0.3 seconds" in verdict.message
+    assert threading.active_count() == before, "the walk still runs"

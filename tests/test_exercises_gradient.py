@@ -1,5 +1,6 @@
 """Unit tests for chapters/exercises/gradient.py."""
 
+import dataclasses
 import re
 
 import pytest
@@ -9,8 +10,14 @@ from exercises import Exercise, check_gradient
 from exercises_examples import MEAN, right_mean
 
 
+def made(exercise):
+    """The exercise made again where the test runs, as a page's cell makes it: what an
+    Exercise works out when it is made (each case's facts) is then the code under test's."""
+    return dataclasses.replace(exercise)
+
+
 def test_a_correct_answer_passes():
-    verdict = check_gradient(MEAN, right_mean)
+    verdict = check_gradient(made(MEAN), right_mean)
     assert verdict
     assert repr(verdict) == (
         "Mean squared error: correct. Your gradient matches autograd on all 3 cases."
@@ -19,11 +26,11 @@ def test_a_correct_answer_passes():
 
 
 def test_must_pass_turns_a_wrong_answer_into_an_assertion_error():
-    verdict = check_gradient(MEAN, right_mean, must_pass=True)
+    verdict = check_gradient(made(MEAN), right_mean, must_pass=True)
     assert verdict and "the reference solution matches autograd on all 3 cases" in repr(verdict)
     assert "correct" not in repr(verdict), "a reference's output must not read as a grade"
     with pytest.raises(AssertionError, match="wrong sign"):
-        check_gradient(MEAN, lambda w, x, y: -right_mean(w, x, y), must_pass=True)
+        check_gradient(made(MEAN), lambda w, x, y: -right_mean(w, x, y), must_pass=True)
 
 
 def test_a_notebook_global_rebound_after_the_exercise_is_made_changes_nothing():
@@ -100,7 +107,7 @@ def test_a_class_passed_as_the_answer_is_named_a_class():
         def __init__(self, w, x, y):
             self.value = right_mean(w, x, y)
 
-    verdict = check_gradient(MEAN, Answer)
+    verdict = check_gradient(made(MEAN), Answer)
     assert repr(verdict) == (
         "Mean squared error: expected a function of (w, x, y) that returns dL/dw, got the class "
         "`Answer`. Pass the function itself, without calling it."
@@ -110,8 +117,8 @@ def test_a_class_passed_as_the_answer_is_named_a_class():
 
 def test_an_nn_module_passed_as_the_answer_is_named_a_layer():
     module = torch.nn.Linear(1, 1)
-    verdict = check_gradient(MEAN, module)
+    verdict = check_gradient(made(MEAN), module)
     assert "got an nn.Module (a layer), `Linear`" in repr(verdict), repr(verdict)
     assert verdict.slips == ("type",)
-    verdict = check_gradient(MEAN, torch.nn.Linear)
+    verdict = check_gradient(made(MEAN), torch.nn.Linear)
     assert "got the class `Linear`, an nn.Module (a layer)" in repr(verdict), repr(verdict)

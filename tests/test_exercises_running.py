@@ -3,6 +3,7 @@
 import _thread
 import io
 import os
+import signal
 import sys
 import threading
 import time
@@ -221,11 +222,25 @@ def test_a_forward_and_backward_that_never_return_are_stopped_too(monkeypatch):
 
 
 def test_an_interrupt_while_the_answer_runs_becomes_a_sentence():
-    timer = threading.Timer(0.3, _thread.interrupt_main)
-    timer.start()
-    verdict = check_gradient(MEAN, loops_forever)
-    timer.join()
-    assert verdict.slips == ("interrupted",)
+    timers = []
+
+    def loops_forever(w, x, y):
+        # the stop button, pressed once the answer runs (however busy the machine is)
+        timers.append(threading.Timer(0.3, _thread.interrupt_main))
+        timers[-1].start()
+        while True:
+            pass
+
+    # Jupyter's stop button raises KeyboardInterrupt in the main thread, as Python's own
+    # handler does: a test runner may have put another handler in its place
+    handler = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        verdict = check_gradient(MEAN, loops_forever)
+    finally:
+        signal.signal(signal.SIGINT, handler)
+    for timer in timers:
+        timer.join()
+    assert not verdict and verdict.slips == ("interrupted",)
     assert repr(verdict) == (
         "Mean squared error: the check was interrupted (the stop button, or Ctrl+C) while "
         "`loops_forever` was running, so it has no verdict. It was stopped. Run this cell again "
@@ -346,3 +361,65 @@ def test_something_not_an_exception_raised_by_the_returned_value_is_a_sentence()
     assert repr(verdict).startswith(
         "Mean squared error: the checker could not judge this answer (SystemExit (bye))."
     )
+
+
+def test_a_background_thread_of_the_answers_own_class_is_stopped_too():
+    started = []
+
+    class Background(threading.Thread):
+        def run(self):
+            while True:
+                time.sleep(0.001)
+
+    def answer(w, x, y):
+        thread = Background(daemon=True)
+        thread.start()
+        started.append(thread)
+        return right_mean(w, x, y)
+
+    assert check_gradient(MEAN, answer)
+    for thread in started:
+        thread.join(1)
+    assert not any(thread.is_alive() for thread in started)
+
+
+def test_a_loop_that_catches_every_exception_is_still_stopped(monkeypatch):
+    monkeypatch.setattr(running, "TIME_LIMIT", 0.3)
+
+    def keeps_trying(w, x, y):
+        while True:
+            try:
+                time.sleep(0.001)
+            except Exception:  # noqa: BLE001, S110 (the learner's code)
+                pass
+
+    verdict = check_gradient(MEAN, keeps_trying)
+    assert not verdict and verdict.slips == ("time limit",)
+    assert repr(verdict).endswith("never changes. It was stopped."), repr(verdict)
+
+
+def test_a_lambda_that_never_returns_is_named_as_a_lambda(monkeypatch):
+    monkeypatch.setattr(running, "TIME_LIMIT", 0.3)
+    verdict = check_gradient(MEAN, lambda w, x, y: loops_forever(w, x, y))
+    assert repr(verdict) == (
+        "Mean squared error: your lambda did not return within 0.3 seconds, so the check "
+        "stopped waiting for it. Look for a loop that never ends, such as a `while` whose "
+        "condition never changes. It was stopped."
+    )
+
+
+CALLS = 0
+
+
+def test_data_an_answer_keeps_in_a_global_stays_the_answers():
+    """Functions and classes a cell rebinds are put back; a number it counts with is its own."""
+    global CALLS
+    CALLS = 0
+
+    def counts(w, x, y):
+        global CALLS
+        CALLS += 1
+        return right_mean(w, x, y)
+
+    check_gradient(MEAN, counts)
+    assert CALLS > 0

@@ -459,3 +459,16 @@ def test_a_class_is_said_to_be_a_class():
     assert words._kind(Table) == "the class `Table`"
     assert words._kind(torch.nn.Linear) == "the class `Linear`, an nn.Module (a layer)"
     assert words._kind(torch.nn.Linear(1, 1)) == "an nn.Module (a layer), `Linear`"
+
+
+def test_a_verdict_shows_book_only_words_only_when_it_has_both_the_words_and_their_place():
+    place = f"Not yet. To try it, {words.BOOK_ONLY}run this cell."
+    assert words.Verdict(False, place)._repr_html_() is None, "no words: the plain text"
+    no_place = words.Verdict(False, "Not yet.", book_only="run this chapter in JupyterLab, ")
+    assert no_place._repr_html_() is None and no_place.message == "Not yet."
+    both = words.Verdict(False, place, book_only="in the book, ")
+    assert both.message == "Not yet. To try it, run this cell."
+    assert both._repr_html_() == (
+        '<pre>Not yet. To try it, <span class="book-only" style="display: none" hidden>'
+        "in the book, </span>run this cell.</pre>"
+    )

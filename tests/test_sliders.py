@@ -1,6 +1,7 @@
 """Unit tests for chapters/sliders.py: start values without a kernel, updates, bad input."""
 
 import pytest
+import torch
 
 from sliders import explore
 
@@ -140,3 +141,71 @@ def test_steps_and_constants_are_names_for_the_formulas():
 def test_a_formula_for_a_row_the_readout_lacks_is_refused():
     with pytest.raises(ValueError, match=r"the readout has no row \['dL/dx'\]"):
         explore(readout, formulas={"dL/dx": "2 w"}, w=(-4.0, 4.0, 3.0), x=(0.0, 2.0, 2.0))
+
+
+def test_the_book_gets_the_sliders_the_formulas_in_order_and_the_table_of_their_rows():
+    def readout(w, x):
+        return {"∂L/∂w": 2 * w * x**2, "loss": (w * x) ** 2, "by autograd": 2 * w * x**2}
+
+    explorer = explore(
+        readout,
+        formulas={"∂L/∂w": "2 w x^2", "loss": "δ^2"},
+        steps={"δ": "w · x"},
+        w=(-1.0, 1.0, 0.5),
+        x=(0.0, 2.0, 2.0),
+    )
+    # the steps and the formulas as written, ∂ and δ (not \u2202, \u03b4), for the page's script
+    assert explorer.initial_html == (
+        '<div class="explore" data-kind="explore" data-constants="{}" '
+        'data-steps="[[&quot;δ&quot;, &quot;w · x&quot;]]" '
+        'data-formulas="[[&quot;∂L/∂w&quot;, &quot;2 w x^2&quot;], '
+        '[&quot;loss&quot;, &quot;δ^2&quot;]]">'
+        '<label class="explore-slider"><span>w</span><input type="range" name="w" min="-1.0" '
+        'max="1.0" step="0.02" value="0.5"></label>'
+        '<label class="explore-slider"><span>x</span><input type="range" name="x" min="0.0" '
+        'max="2.0" step="0.02" value="2.0"></label>'
+        "<table><caption>w = 0.5, x = 2</caption>"
+        "<tr><th scope='row'>∂L/∂w</th><td>4.0000</td></tr>"
+        "<tr><th scope='row'>loss</th><td>1.0000</td></tr></table></div>"
+    )
+
+
+def test_constants_are_float64_in_the_check_and_in_the_book():
+    def readout(w):  # the page's numbers, in float64
+        x = torch.tensor([[0.1, 0.3]], dtype=torch.float64)
+        return {"loss": float(((x * w) ** 2).sum())}
+
+    explorer = explore(
+        readout,
+        formulas={"loss": "((x * w) ** 2).sum()"},
+        constants={"x": [[0.1, 0.3]]},
+        w=(-1.0, 1.0, 0.7),
+    )
+    # in float32, 0.1 would be 0.10000000149011612: neither the check nor the book rounds it
+    assert 'data-constants="{&quot;x&quot;: [[0.1, 0.3]]}"' in explorer.initial_html
+
+
+def test_a_formula_that_is_wrong_at_the_start_is_named_there():
+    with pytest.raises(AssertionError) as error:
+        explore(readout, formulas={"loss": "w x^2"}, w=(-4.0, 4.0, 3.0), x=(0.0, 2.0, 2.0))
+    assert str(error.value).startswith(
+        "explore: the formula for 'loss' is not the readout's at {'w': 3.0, 'x': 2.0}: "
+    )
+
+
+def test_a_formula_that_forgets_a_small_term_is_not_the_readouts():
+    def with_a_term(w, x):
+        return {"loss": (w * x) ** 2 + 0.5}
+
+    with pytest.raises(AssertionError, match="the formula for 'loss' is not the readout's"):
+        explore(with_a_term, formulas={"loss": "(w x)^2"}, w=(-4.0, 4.0, 3.0), x=(0.0, 2.0, 2.0))
+
+
+def test_the_random_settings_are_the_same_at_every_run():
+    """A page that stops shows the same setting each time it runs."""
+    messages = set()
+    for _ in range(2):
+        with pytest.raises(AssertionError) as error:
+            explore(readout, formulas={"dL/dw": "2 w x"}, w=(-4.0, 4.0, 3.0), x=(0.0, 2.0, 1.0))
+        messages.add(str(error.value))
+    assert len(messages) == 1
