@@ -19,6 +19,7 @@ target and every survivor is explained.
 """
 
 import argparse
+import fnmatch
 import re
 import shutil
 import subprocess
@@ -117,17 +118,36 @@ def main(arguments=None):
         metavar="MODULE",
         help="mutate only these modules (a quicker run while working on their tests)",
     )
-    MODULES[:] = parser.parse_args(arguments).only  # what prepare() and explained() read
+    parser.add_argument(
+        "--mutants",
+        nargs="+",
+        default=[],
+        metavar="PATTERN",
+        help="run and count only the mutants whose names match (fnmatch), such as "
+        "'exercises.catalogue.*': one module of a package, while working on its tests",
+    )
+    parser.add_argument(
+        "--max-children", type=int, help="mutants run side by side (default: one per core)"
+    )
+    options = parser.parse_args(arguments)
+    MODULES[:] = options.only  # what prepare() and explained() read
     prepare()
-    run = mutmut("run")
+    chosen = options.mutants
+
+    def counted_here(name):
+        return not chosen or any(fnmatch.fnmatch(name, pattern) for pattern in chosen)
+
+    children = [f"--max-children={options.max_children}"] if options.max_children else []
+    run = mutmut("run", *children, *chosen)
     if run.returncode != 0:
         print(run.stdout[-3000:], run.stderr[-3000:])
         return 2
     results = mutmut("results", "--all", "true").stdout
     statuses = dict(re.findall(r"^\s*([\w.]+): (\w[\w ]*)$", results, re.MULTILINE))
+    statuses = {name: status for name, status in statuses.items() if counted_here(name)}
     killed = [name for name, status in statuses.items() if status in ("killed", "timeout")]
     survived = sorted(name for name, status in statuses.items() if name not in killed)
-    equivalent = explained()
+    equivalent = {name: why for name, why in explained().items() if counted_here(name)}
     unexplained = [name for name in survived if name not in equivalent]
     stale = sorted(set(equivalent) - set(survived))
     counted = len(statuses) - len(equivalent.keys() & set(survived))
