@@ -8,6 +8,7 @@ checker must name that slip (the category, not the wording).
 """
 
 import ast
+import inspect
 
 import pytest
 import torch
@@ -15,6 +16,7 @@ import torch
 from chapter_runner import CHAPTERS as CHAPTER_DIR
 from chapter_runner import chapter_cells, run_notebook
 from exercises import FunctionExercise, check_autograd_function, check_gradient
+from exercises_examples import TanhLayer
 from finite_differences import numerical_gradient
 
 CHAPTERS = sorted(path.stem for path in CHAPTER_DIR.glob("*.ipynb"))
@@ -417,35 +419,23 @@ layer_exercise = FunctionExercise(
 )
 
 
-class SolutionTanhLayer(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, x, w, b):
-        h = torch.tanh(x @ w + b)
-        ctx.save_for_backward(x, w, h)
-        return h
-
-    @staticmethod
-    def backward(ctx, dL_dh):
-        x, w, h = ctx.saved_tensors
-        dL_ds = dL_dh * (1 - h**2)
-        return dL_ds @ w.T, x.T @ dL_ds, dL_ds.sum(dim=0, keepdim=True)
-
-
-check_autograd_function(layer_exercise, SolutionTanhLayer, must_pass=True)
 """
+# the page's solution cell: the tanh layer of exercises_examples.py, then its check
+EXAMPLE_CELL += inspect.getsource(TanhLayer)
+EXAMPLE_CELL += "\n\ncheck_autograd_function(layer_exercise, TanhLayer, must_pass=True)\n"
 
 
 def test_the_slip_table_collects_and_covers_an_autograd_function_exercise():
-    """No chapter has one yet: the same collection and slips, on an example cell."""
+    """The collection and the slips on a cell of a known shape, beside page 3.2's own."""
     assert function_pairs_in([EXAMPLE_CELL, "check_autograd_function(a, B)"]) == [
-        ("layer_exercise", "SolutionTanhLayer")
+        ("layer_exercise", "TanhLayer")
     ]
     torch.manual_seed(0)
     namespace = {"torch": torch, "FunctionExercise": FunctionExercise}
     namespace["check_autograd_function"] = check_autograd_function
     exec(EXAMPLE_CELL, namespace)
     # x, w and b each: sign, half, twice, /N, ×N; and transposed for the 2-D w (and x, b).
-    named = assert_every_slip_is_named(namespace["layer_exercise"], namespace["SolutionTanhLayer"])
+    named = assert_every_slip_is_named(namespace["layer_exercise"], namespace["TanhLayer"])
     assert named == 3 * 6
 
 
