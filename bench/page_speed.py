@@ -14,7 +14,7 @@ its runs, and the chapter pages are checked against the targets:
 
 Usage (from the repository root, after `make book` and `make lighthouse`):
     .venv/bin/python bench/page_speed.py [--runs N] [--before DIR] [--json FILE]
-                                         [--chapters-only]
+                                         [--chapters-only] [--pages PAGE ...]
 --before DIR adds the pages of another build (say, of the main branch) as "before".
 It exits 1 when a chapter page misses a target.
 """
@@ -162,6 +162,13 @@ def main():
         help="only the pages the targets are for: the book's chapter pages and the "
         "template's notebook page",
     )
+    parser.add_argument(
+        "--pages",
+        nargs="+",
+        metavar="PAGE",
+        help="only these pages of the book (such as rules.html), beside the template's "
+        "notebook page",
+    )
     args = parser.parse_args()
     if not LIGHTHOUSE.exists():
         sys.exit("Lighthouse is missing: install it with `make lighthouse`")
@@ -180,6 +187,11 @@ def main():
                     url,
                     [p for p in pages if p.startswith("chapters/") or p == TEMPLATE_NOTEBOOK],
                 )
+                for name, (url, pages) in sites.items()
+            }
+        if args.pages:
+            sites = {
+                name: (url, [p for p in pages if p in args.pages or p == TEMPLATE_NOTEBOOK])
                 for name, (url, pages) in sites.items()
             }
         runs = {(name, page): [] for name, (_, pages) in sites.items() for page in pages}
