@@ -218,17 +218,21 @@ def test_a_questions_page_is_the_same_in_every_python_process():
         "print(q.html())\n"
     )
     chapters = Path(__file__).resolve().parents[1] / "chapters"
-    pages = {
-        subprocess.run(
+    processes = [  # side by side: each spends most of its time importing torch
+        subprocess.Popen(
             [sys.executable, "-c", source],
             cwd=chapters,
             env={**os.environ, "PYTHONHASHSEED": str(hash_seed)},
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
-            check=True,
-        ).stdout
+        )
         for hash_seed in (0, 1, 2)  # three orders of {"N", "D", "K"} in CPython 3.11
-    }
+    ]
+    outputs = [process.communicate(timeout=300) for process in processes]
+    for process, (_, stderr) in zip(processes, outputs, strict=True):
+        assert process.returncode == 0, stderr[-2000:]
+    pages = {stdout for stdout, _ in outputs}
     assert len(pages) == 1, "the page differs between Python processes"
 
 
