@@ -499,3 +499,88 @@ def test_the_float32_rule_on_exact_float32_values():
     assert "your numbers are within the tolerance, but a step computes them in float32" in repr(
         verdict
     )
+
+
+# --- Issue 26, mutation: the catalogue's tests on shapes the chapters do not have yet ------------
+
+
+def channel_loss(c, x, y):
+    return ((y - c * x) ** 2).sum()
+
+
+CHANNELS = Exercise(
+    name="A scale per sample and channel",
+    loss=channel_loss,
+    wrt="c",
+    batched=("c", "x", "y"),
+    cases=[
+        {"c": randn(2, 3, 1, seed=13), "x": randn(2, 3, 4, seed=14), "y": randn(2, 3, 4, seed=15)},
+        {"c": randn(3, 2, 1, seed=16), "x": randn(3, 2, 5, seed=17), "y": randn(3, 2, 5, seed=18)},
+    ],
+)
+
+
+def test_a_lost_keepdim_of_a_column_is_named_in_three_dimensions():
+    """A parameter of shape (N, C, 1) summed without keepdim: the last dimension is lost."""
+    right = check_gradient(
+        made(CHANNELS), lambda c, x, y: (-2 * (y - c * x) * x).sum(dim=2, keepdim=True)
+    )
+    assert right, repr(right)
+    verdict = check_gradient(made(CHANNELS), lambda c, x, y: (-2 * (y - c * x) * x).sum(dim=2))
+    assert verdict.slips == ("keepdim",), repr(verdict)
+    assert repr(verdict).endswith(
+        "a sum across them keeps its shape with `.sum(dim=2, keepdim=True)`."
+    ), repr(verdict)
+
+
+def test_a_sum_over_the_wrong_axis_is_named_for_a_parameter_of_two_entries():
+    """BIAS's parameter is a row of 2: each sample's share summed to one number is named."""
+    verdict = check_gradient(
+        made(BIAS), lambda x, b, y: (-2 * (y - (x + b))).sum(dim=1, keepdim=True)
+    )
+    assert verdict.slips == ("wrong axis",), repr(verdict)
+
+
+def embedded_cross_entropy(table, ix, labels):
+    return torch.nn.functional.cross_entropy(table[ix], labels, reduction="sum")
+
+
+EMBEDDED_CLASSES = Exercise(
+    name="Embedded classes",
+    loss=embedded_cross_entropy,
+    wrt="table",
+    batched=("ix", "labels"),
+    cases=[
+        # the index leaves the last row out; the labels, an integer input too, repeat no row
+        {
+            "table": randn(5, 4, seed=19),
+            "ix": torch.tensor([0, 2, 2, 3]),
+            "labels": torch.tensor([3, 1, 0, 2]),
+        },
+        # every sample picks the same row
+        {
+            "table": randn(6, 4, seed=20),
+            "ix": torch.tensor([1, 1, 1]),
+            "labels": torch.tensor([0, 2, 3]),
+        },
+    ],
+)
+
+
+def right_embedded_classes(table, ix, labels):
+    shares = torch.softmax(table[ix], dim=1) - torch.nn.functional.one_hot(labels, 4)
+    return torch.zeros_like(table).index_add_(0, ix, shares.double())
+
+
+def test_a_repeated_index_added_once_is_named_beside_other_integer_inputs():
+    assert check_gradient(made(EMBEDDED_CLASSES), right_embedded_classes)
+
+    def assigns(table, ix, labels):
+        grad = torch.zeros_like(table)
+        grad[ix] = (
+            torch.softmax(table[ix], dim=1) - torch.nn.functional.one_hot(labels, 4)
+        ).double()
+        return grad
+
+    verdict = check_gradient(made(EMBEDDED_CLASSES), assigns)
+    assert verdict.slips == ("repeated index added once",), repr(verdict)

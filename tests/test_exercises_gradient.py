@@ -122,3 +122,35 @@ def test_an_nn_module_passed_as_the_answer_is_named_a_layer():
     assert verdict.slips == ("type",)
     verdict = check_gradient(made(MEAN), torch.nn.Linear)
     assert "got the class `Linear`, an nn.Module (a layer)" in repr(verdict), repr(verdict)
+
+
+# --- Issue 26, mutation: what an Exercise works out when it is made ------------------------------
+
+
+def randn(*shape, seed):
+    return torch.randn(*shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+
+
+def wide_bias_loss(x, b, y):
+    return ((y - (x + b)) ** 2).sum()
+
+
+def test_an_input_that_is_no_factor_of_the_gradient_is_not_named_one():
+    """Only a batched input of one number per sample can be a factor the slip leaves out:
+    dividing a bias's gradient by the rows of x, which no factor of it is, is no such slip."""
+    exercise = Exercise(
+        name="Wide bias",
+        loss=wide_bias_loss,
+        wrt="b",
+        batched=("x", "y"),
+        cases=[
+            {"x": randn(3, 4, seed=1), "b": randn(1, 4, seed=2), "y": randn(3, 4, seed=3)},
+            {"x": randn(2, 4, seed=4), "b": randn(1, 4, seed=5), "y": randn(2, 4, seed=6)},
+        ],
+    )
+
+    def divided_by_x(x, b, y):
+        return (-2 * (y - (x + b)) / x).sum(dim=0, keepdim=True)
+
+    verdict = check_gradient(exercise, divided_by_x)
+    assert not verdict and verdict.slips == (), repr(verdict)
