@@ -154,3 +154,42 @@ def test_an_input_that_is_no_factor_of_the_gradient_is_not_named_one():
 
     verdict = check_gradient(exercise, divided_by_x)
     assert not verdict and verdict.slips == (), repr(verdict)
+
+
+def test_a_parameter_of_one_number_without_dimensions_is_made_and_checked():
+    """A 0-d parameter: each sample's share has no first dimension to lay the rows along."""
+    exercise = Exercise(
+        name="A scalar weight",
+        loss=lambda w, x, y: ((y - w * x) ** 2).sum(),
+        wrt="w",
+        batched=("x", "y"),
+        cases=[{"w": 3.0, "x": [1.5, -1.0, 2.0], "y": [0.5, 2.0, 1.0]}],
+    )
+    assert check_gradient(exercise, lambda w, x, y: (-2 * (y - w * x) * x).sum())
+    verdict = check_gradient(exercise, lambda w, x, y: (2 * (y - w * x) * x).sum())
+    assert verdict.slips == ("sign",), repr(verdict)
+
+
+def wide_mean_loss(x, b, y):
+    return ((y - (x + b)) ** 2).mean()
+
+
+def test_a_sum_over_the_wrong_axis_is_named_for_a_mean_too():
+    """Each sample's share of a mean is scaled by 1/N, as autograd's gradient is."""
+    exercise = Exercise(
+        name="Wide bias, mean",
+        loss=wide_mean_loss,
+        wrt="b",
+        batched=("x", "y"),
+        cases=[
+            {"x": randn(3, 4, seed=7), "b": randn(1, 4, seed=8), "y": randn(3, 4, seed=9)},
+            {"x": randn(2, 5, seed=10), "b": randn(1, 5, seed=11), "y": randn(2, 5, seed=12)},
+        ],
+    )
+
+    def shares(x, b, y):
+        return -2 * (y - (x + b)) / y.numel()
+
+    assert check_gradient(exercise, lambda x, b, y: shares(x, b, y).sum(dim=0, keepdim=True))
+    verdict = check_gradient(exercise, lambda x, b, y: shares(x, b, y).sum(dim=1, keepdim=True))
+    assert verdict.slips == ("wrong axis",), repr(verdict)
