@@ -570,3 +570,28 @@ def test_an_output_autograd_does_not_track_is_not_blamed_on_the_backward():
     verdict = check_autograd_function(LAYER, Untracked)
     assert not verdict and "in place" not in verdict.slips, repr(verdict)
     assert "changes the forward's output in place" not in repr(verdict)
+
+
+# --- Issue 26, mutation ------------------------------------------------------------------------
+
+
+def test_an_untouched_autograd_function_says_in_the_book_to_run_the_chapter():
+    verdict = check_autograd_function(LAYER, StubLayer)
+    assert "run this chapter in JupyterLab" not in repr(verdict)
+    assert (
+        '<span class="book-only" style="display: none" hidden>run this chapter in JupyterLab, '
+        "</span>replace `raise NotImplementedError` in `StubLayer.forward`"
+    ) in verdict._repr_html_()
+
+
+def test_a_forward_off_by_float32_rounding_alone_gets_the_precision_diagnosis():
+    """A float64 forward whose numbers are off by 5e-5 relative, within float32's agreement:
+    the same words as a forward computed in float32."""
+    layer = layer_with(forward=lambda ctx, x, w, b: torch.tanh(x @ w + b) * (1 + 5e-5))
+    verdict = check_autograd_function(LAYER, layer)
+    assert verdict.slips == ("forward", "precision"), repr(verdict)
+    assert "Diagnosis: your forward agrees with the reference only to float32's 7 digits" in (
+        repr(verdict)
+    )
+    far = layer_with(forward=lambda ctx, x, w, b: torch.tanh(x @ w + b) * (1 + 5e-3))
+    assert check_autograd_function(LAYER, far).slips == ("forward",)
