@@ -584,3 +584,38 @@ def test_a_repeated_index_added_once_is_named_beside_other_integer_inputs():
 
     verdict = check_gradient(made(EMBEDDED_CLASSES), assigns)
     assert verdict.slips == ("repeated index added once",), repr(verdict)
+
+
+def test_a_step_in_float32_on_one_case_only_is_told_on_that_case():
+    def first_case_in_float32(w, x, y):
+        if x.numel() == 1:
+            return right_mean(w.float(), x.float(), y.float()).double()
+        return right_mean(w, x, y)
+
+    verdict = check_gradient(made(MEAN), first_case_in_float32)
+    assert verdict.slips == ("precision",), repr(verdict)
+    assert repr(verdict).startswith(
+        "Mean squared error: not yet. On case 1 of 3 (w=[3.0], x=[1.5], y=[0.5]), your numbers "
+        "are within the tolerance, but a step computes them in float32, which is exact to 7 "
+        "digits only. It is wrong on 1 of the 3 cases.\nDiagnosis: "
+    ), repr(verdict)
+
+
+def test_float32_that_cancels_past_its_tolerance_is_still_told_the_precision():
+    """y - w x of two large, close numbers loses more in float32 than float32's tolerance:
+    no slip's test fits, and the float32 step is what is wrong."""
+    exercise = Exercise(
+        name="Cancelling",
+        loss=lambda w, x, y: ((y - w * x) ** 2).sum(),
+        wrt="w",
+        batched=("x", "y"),
+        cases=[{"w": [1.0], "x": [10000.0, 20000.0], "y": [10000.1, 20000.3]}],
+    )
+
+    def in_float32(w, x, y):
+        w, x, y = w.float(), x.float(), y.float()
+        return (-2 * (y - w * x) * x).sum().reshape(1).double()
+
+    assert not catalogue._close(in_float32(**exercise.inputs[0]), exercise.answers[0], 1e-4, 1e-5)
+    verdict = check_gradient(exercise, in_float32)
+    assert verdict.slips == ("precision",), repr(verdict)

@@ -298,14 +298,13 @@ def _slips(got, expected, facts):
     return ()
 
 
-def _compare(got, expected, cases, wrt, facts, hint, lowered=None):
+def _compare(got, expected, cases, wrt, facts, hint, lowered):
     """None when ``got`` matches ``expected`` on every case, else (report, slips) in words.
 
     ``lowered`` tells, for each case, whether the answer computed a step in float32
     there: such a case is wrong whatever its numbers (the one float32 rule).
     """
     count = len(cases)
-    lowered = lowered or [False] * count
     wrong = [
         number
         for number, g in enumerate(got, 1)
