@@ -570,3 +570,114 @@ def test_an_output_autograd_does_not_track_is_not_blamed_on_the_backward():
     verdict = check_autograd_function(LAYER, Untracked)
     assert not verdict and "in place" not in verdict.slips, repr(verdict)
     assert "changes the forward's output in place" not in repr(verdict)
+
+
+# --- Issue 26, mutation ------------------------------------------------------------------------
+
+
+def test_an_untouched_autograd_function_says_in_the_book_to_run_the_chapter():
+    verdict = check_autograd_function(LAYER, StubLayer)
+    assert "run this chapter in JupyterLab" not in repr(verdict)
+    assert (
+        '<span class="book-only" style="display: none" hidden>run this chapter in JupyterLab, '
+        "</span>replace `raise NotImplementedError` in `StubLayer.forward`"
+    ) in verdict._repr_html_()
+
+
+def test_a_forward_off_by_float32_rounding_alone_gets_the_precision_diagnosis():
+    """A float64 forward whose numbers are off by 5e-5 relative, within float32's agreement:
+    the same words as a forward computed in float32."""
+    layer = layer_with(forward=lambda ctx, x, w, b: torch.tanh(x @ w + b) * (1 + 5e-5))
+    verdict = check_autograd_function(LAYER, layer)
+    assert verdict.slips == ("forward", "precision"), repr(verdict)
+    assert "Diagnosis: your forward agrees with the reference only to float32's 7 digits" in (
+        repr(verdict)
+    )
+    far = layer_with(forward=lambda ctx, x, w, b: torch.tanh(x @ w + b) * (1 + 5e-3))
+    assert check_autograd_function(LAYER, far).slips == ("forward",)
+
+
+def test_a_forward_off_near_zero_by_float32_rounding_gets_the_precision_diagnosis():
+    """An output of 0 off by 1e-6: within float32's absolute agreement, not float64's."""
+    exercise = FunctionExercise(
+        "A product",
+        reference=lambda x, w: x * w,
+        cases=[{"x": [[0.0, 1.5], [2.0, -0.5]], "w": [[0.5, 2.0]]}],
+    )
+
+    class Product(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, w):
+            ctx.save_for_backward(x, w)
+            return x * w + 1e-6
+
+        @staticmethod
+        def backward(ctx, dL_dy):
+            x, w = ctx.saved_tensors
+            return dL_dy * w, (dL_dy * x).sum(dim=0, keepdim=True)
+
+    verdict = check_autograd_function(exercise, Product)
+    assert verdict.slips == ("forward", "precision"), repr(verdict)
+
+
+class IxFirst(torch.autograd.Function):
+    """EMBEDDING with the index first: the table's gradient comes after the index's None."""
+
+    @staticmethod
+    def forward(ctx, ix, table):
+        return Embedding.forward(ctx, table, ix)
+
+    @staticmethod
+    def backward(ctx, dL_dout):
+        return tuple(reversed(Embedding.backward(ctx, dL_dout)))
+
+
+def test_the_gradient_after_an_integer_input_is_checked_too():
+    cases = [{"ix": case["ix"], "table": case["table"]} for case in EMBEDDING.cases]
+    exercise = FunctionExercise("An embedding", lambda ix, table: table[ix], cases)
+    assert check_autograd_function(exercise, IxFirst)
+
+    class Twice(IxFirst):
+        @staticmethod
+        def backward(ctx, dL_dout):
+            none, dL_dtable = IxFirst.backward(ctx, dL_dout)
+            return none, 2 * dL_dtable
+
+    verdict = check_autograd_function(exercise, Twice)
+    assert verdict.slips == ("twice",), repr(verdict)
+    assert "The forward is right, but the gradient for table is wrong." in repr(verdict)
+
+
+def test_a_backward_that_computes_a_step_in_float32_gets_the_precision_diagnosis():
+    class Float32Backward(TanhLayer):
+        @staticmethod
+        def backward(ctx, dL_dh):
+            dL_dx, dL_dw, dL_db = TanhLayer.backward(ctx, dL_dh)
+            return dL_dx.float().double(), dL_dw, dL_db
+
+    verdict = check_autograd_function(LAYER, Float32Backward)
+    assert not verdict and verdict.slips == ("precision",), repr(verdict)
+    assert "the gradient for x is wrong" in repr(verdict)
+
+
+def test_a_gradient_from_an_async_helper_names_the_backward():
+    async def bias_gradient(dL_ds):
+        return dL_ds.sum(dim=0, keepdim=True)
+
+    made = []
+
+    class Async(TanhLayer):
+        @staticmethod
+        def backward(ctx, dL_dh):
+            dL_dx, dL_dw, dL_db = TanhLayer.backward(ctx, dL_dh)
+            made.append(bias_gradient(dL_db))
+            return dL_dx, dL_dw, made[-1]
+
+    verdict = check_autograd_function(LAYER, Async)
+    for coroutine in made:
+        coroutine.close()
+    assert verdict.slips == ("type",), repr(verdict)
+    assert repr(verdict).startswith(
+        "A tanh layer: the gradient for b: `Async.backward` is an `async def`: write it as a "
+        "plain `def` that returns the tensor (on case 1 of 3"
+    ), repr(verdict)

@@ -499,3 +499,129 @@ def test_the_float32_rule_on_exact_float32_values():
     assert "your numbers are within the tolerance, but a step computes them in float32" in repr(
         verdict
     )
+
+
+# --- Issue 26, mutation: the catalogue's tests on shapes the chapters do not have yet ------------
+
+
+def channel_loss(c, x, y):
+    return ((y - c * x) ** 2).sum()
+
+
+CHANNELS = Exercise(
+    name="A scale per sample and channel",
+    loss=channel_loss,
+    wrt="c",
+    batched=("c", "x", "y"),
+    cases=[
+        {"c": randn(2, 3, 1, seed=13), "x": randn(2, 3, 4, seed=14), "y": randn(2, 3, 4, seed=15)},
+        {"c": randn(3, 2, 1, seed=16), "x": randn(3, 2, 5, seed=17), "y": randn(3, 2, 5, seed=18)},
+    ],
+)
+
+
+def test_a_lost_keepdim_of_a_column_is_named_in_three_dimensions():
+    """A parameter of shape (N, C, 1) summed without keepdim: the last dimension is lost."""
+    right = check_gradient(
+        made(CHANNELS), lambda c, x, y: (-2 * (y - c * x) * x).sum(dim=2, keepdim=True)
+    )
+    assert right, repr(right)
+    verdict = check_gradient(made(CHANNELS), lambda c, x, y: (-2 * (y - c * x) * x).sum(dim=2))
+    assert verdict.slips == ("keepdim",), repr(verdict)
+    assert repr(verdict).endswith(
+        "a sum across them keeps its shape with `.sum(dim=2, keepdim=True)`."
+    ), repr(verdict)
+
+
+def test_a_sum_over_the_wrong_axis_is_named_for_a_parameter_of_two_entries():
+    """BIAS's parameter is a row of 2: each sample's share summed to one number is named."""
+    verdict = check_gradient(
+        made(BIAS), lambda x, b, y: (-2 * (y - (x + b))).sum(dim=1, keepdim=True)
+    )
+    assert verdict.slips == ("wrong axis",), repr(verdict)
+
+
+def picked_entries(table, ix, labels):
+    """Each sample's row of the table, and in it the entry its label names."""
+    return (table[ix].gather(1, labels[:, None]) ** 2).sum()
+
+
+# (no cross_entropy here: with it this test hung in mutmut's forked test runs)
+EMBEDDED_CLASSES = Exercise(
+    name="Embedded classes",
+    loss=picked_entries,
+    wrt="table",
+    batched=("ix", "labels"),
+    cases=[
+        # the index leaves the last row out; the labels, an integer input too, repeat no row
+        {
+            "table": randn(5, 4, seed=19),
+            "ix": torch.tensor([0, 2, 2, 3]),
+            "labels": torch.tensor([3, 1, 0, 2]),
+        },
+        # every sample picks the same row
+        {
+            "table": randn(6, 4, seed=20),
+            "ix": torch.tensor([1, 1, 1]),
+            "labels": torch.tensor([0, 2, 3]),
+        },
+    ],
+)
+
+
+def shares_of_the_samples(table, ix, labels):
+    shares = torch.zeros(len(ix), table.shape[1], dtype=table.dtype)
+    rows = torch.arange(len(ix))
+    shares[rows, labels] = 2 * table[ix, labels]
+    return shares
+
+
+def right_embedded_classes(table, ix, labels):
+    return torch.zeros_like(table).index_add_(0, ix, shares_of_the_samples(table, ix, labels))
+
+
+def test_a_repeated_index_added_once_is_named_beside_other_integer_inputs():
+    assert check_gradient(made(EMBEDDED_CLASSES), right_embedded_classes)
+
+    def assigns(table, ix, labels):
+        grad = torch.zeros_like(table)
+        grad[ix] = shares_of_the_samples(table, ix, labels)
+        return grad
+
+    verdict = check_gradient(made(EMBEDDED_CLASSES), assigns)
+    assert verdict.slips == ("repeated index added once",), repr(verdict)
+
+
+def test_a_step_in_float32_on_one_case_only_is_told_on_that_case():
+    def first_case_in_float32(w, x, y):
+        if x.numel() == 1:
+            return right_mean(w.float(), x.float(), y.float()).double()
+        return right_mean(w, x, y)
+
+    verdict = check_gradient(made(MEAN), first_case_in_float32)
+    assert verdict.slips == ("precision",), repr(verdict)
+    assert repr(verdict).startswith(
+        "Mean squared error: not yet. On case 1 of 3 (w=[3.0], x=[1.5], y=[0.5]), your numbers "
+        "are within the tolerance, but a step computes them in float32, which is exact to 7 "
+        "digits only. It is wrong on 1 of the 3 cases.\nDiagnosis: "
+    ), repr(verdict)
+
+
+def test_float32_that_cancels_past_its_tolerance_is_still_told_the_precision():
+    """y - w x of two large, close numbers loses more in float32 than float32's tolerance:
+    no slip's test fits, and the float32 step is what is wrong."""
+    exercise = Exercise(
+        name="Cancelling",
+        loss=lambda w, x, y: ((y - w * x) ** 2).sum(),
+        wrt="w",
+        batched=("x", "y"),
+        cases=[{"w": [1.0], "x": [10000.0, 20000.0], "y": [10000.1, 20000.3]}],
+    )
+
+    def in_float32(w, x, y):
+        w, x, y = w.float(), x.float(), y.float()
+        return (-2 * (y - w * x) * x).sum().reshape(1).double()
+
+    assert not catalogue._close(in_float32(**exercise.inputs[0]), exercise.answers[0], 1e-4, 1e-5)
+    verdict = check_gradient(exercise, in_float32)
+    assert verdict.slips == ("precision",), repr(verdict)

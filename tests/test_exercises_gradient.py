@@ -122,3 +122,74 @@ def test_an_nn_module_passed_as_the_answer_is_named_a_layer():
     assert verdict.slips == ("type",)
     verdict = check_gradient(made(MEAN), torch.nn.Linear)
     assert "got the class `Linear`, an nn.Module (a layer)" in repr(verdict), repr(verdict)
+
+
+# --- Issue 26, mutation: what an Exercise works out when it is made ------------------------------
+
+
+def randn(*shape, seed):
+    return torch.randn(*shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+
+
+def wide_bias_loss(x, b, y):
+    return ((y - (x + b)) ** 2).sum()
+
+
+def test_an_input_that_is_no_factor_of_the_gradient_is_not_named_one():
+    """Only a batched input of one number per sample can be a factor the slip leaves out:
+    dividing a bias's gradient by the rows of x, which no factor of it is, is no such slip."""
+    exercise = Exercise(
+        name="Wide bias",
+        loss=wide_bias_loss,
+        wrt="b",
+        batched=("x", "y"),
+        cases=[
+            {"x": randn(3, 4, seed=1), "b": randn(1, 4, seed=2), "y": randn(3, 4, seed=3)},
+            {"x": randn(2, 4, seed=4), "b": randn(1, 4, seed=5), "y": randn(2, 4, seed=6)},
+        ],
+    )
+
+    def divided_by_x(x, b, y):
+        return (-2 * (y - (x + b)) / x).sum(dim=0, keepdim=True)
+
+    verdict = check_gradient(exercise, divided_by_x)
+    assert not verdict and verdict.slips == (), repr(verdict)
+
+
+def test_a_parameter_of_one_number_without_dimensions_is_made_and_checked():
+    """A 0-d parameter: each sample's share has no first dimension to lay the rows along."""
+    exercise = Exercise(
+        name="A scalar weight",
+        loss=lambda w, x, y: ((y - w * x) ** 2).sum(),
+        wrt="w",
+        batched=("x", "y"),
+        cases=[{"w": 3.0, "x": [1.5, -1.0, 2.0], "y": [0.5, 2.0, 1.0]}],
+    )
+    assert check_gradient(exercise, lambda w, x, y: (-2 * (y - w * x) * x).sum())
+    verdict = check_gradient(exercise, lambda w, x, y: (2 * (y - w * x) * x).sum())
+    assert verdict.slips == ("sign",), repr(verdict)
+
+
+def wide_mean_loss(x, b, y):
+    return ((y - (x + b)) ** 2).mean()
+
+
+def test_a_sum_over_the_wrong_axis_is_named_for_a_mean_too():
+    """Each sample's share of a mean is scaled by 1/N, as autograd's gradient is."""
+    exercise = Exercise(
+        name="Wide bias, mean",
+        loss=wide_mean_loss,
+        wrt="b",
+        batched=("x", "y"),
+        cases=[
+            {"x": randn(3, 4, seed=7), "b": randn(1, 4, seed=8), "y": randn(3, 4, seed=9)},
+            {"x": randn(2, 5, seed=10), "b": randn(1, 5, seed=11), "y": randn(2, 5, seed=12)},
+        ],
+    )
+
+    def shares(x, b, y):
+        return -2 * (y - (x + b)) / y.numel()
+
+    assert check_gradient(exercise, lambda x, b, y: shares(x, b, y).sum(dim=0, keepdim=True))
+    verdict = check_gradient(exercise, lambda x, b, y: shares(x, b, y).sum(dim=1, keepdim=True))
+    assert verdict.slips == ("wrong axis",), repr(verdict)
