@@ -1312,3 +1312,14 @@ def test_an_exercise_whose_operation_hands_back_too_few_contributions_is_refused
 
     with pytest.raises(ValueError, match="shorter"):
         check_walk(broken, walk)
+
+
+def test_an_exercise_whose_cases_do_not_give_every_input_a_number_is_refused():
+    """b left to its default: autograd gives one gradient, the learner is asked for two."""
+    defaulted = ExpressionExercise(
+        name="Defaulted", expression=lambda a, b=2.0: a * b, cases=[[3.0]]
+    )
+    with pytest.raises(ValueError, match="shorter"):
+        check_input_gradients(defaulted, lambda a, b=2.0: (2.0, 3.0))  # a right, then b
+    with pytest.raises(ValueError, match="shorter"):
+        check_input_gradients(defaulted, lambda a, b=2.0: (5.0, 3.0))  # a wrong: where it is

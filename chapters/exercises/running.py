@@ -190,7 +190,7 @@ class _Saved:
 
     def _learners(self, thread):
         """True when ``thread`` runs the learner's code (its target, or its class's run)."""
-        target = getattr(thread, "_target", None) or type(thread).run
+        target = vars(thread).get("_target") or type(thread).run
         return any(
             function.__globals__ is namespace
             for function in _unwrapped(target)
@@ -268,11 +268,13 @@ _watching = threading.local()  # the _Precision watching this thread's call, if 
 
 
 def _take_lowered():
-    """Whether this thread's call went through float32 so far; the watch starts again."""
-    watcher = getattr(_watching, "current", None)
-    lowered = bool(watcher and watcher.lowered)
-    if watcher:
-        watcher.lowered = False
+    """Whether this thread's call went through float32 so far; the watch starts again.
+
+    Called inside the learner's call only, in the thread where ``_call`` has made its
+    watcher.
+    """
+    watcher = _watching.current
+    lowered, watcher.lowered = watcher.lowered, False
     return lowered
 
 
