@@ -22,7 +22,6 @@ side effects.
 """
 
 import contextvars
-import ctypes
 import inspect
 import math
 import numbers
@@ -32,7 +31,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .running import _global_state, _is_stub, _what
+from .running import _global_state, _is_stub, _set_async_exc, _what
 from .words import HOW_TO_START_IN_THE_BOOK, Verdict, _error_words, _how_to_start
 
 __all__ = [
@@ -80,9 +79,7 @@ def _run(function, *args, value_class=None):
     thread.start()
     thread.join(TIME_LIMIT)
     if thread.is_alive():
-        ctypes.pythonapi.PyThreadState_SetAsyncExc(
-            ctypes.c_ulong(thread.ident), ctypes.py_object(_TimeLimit)
-        )
+        _set_async_exc(thread.ident, _TimeLimit)
         thread.join(1.0)
         outcome.error = _TimeLimit()
     sys.setrecursionlimit(saved_limit)

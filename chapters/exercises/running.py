@@ -42,6 +42,12 @@ TIME_LIMIT = 10.0  # seconds one call of the learner's code may take
 STOP_GRACE = 0.5  # seconds a stopped thread is given to end
 _STEP = 0.05  # seconds between two looks at the thread (so that an interrupt is seen)
 _LOW = (torch.float32, torch.float16, torch.bfloat16)
+# CPython's PyThreadState_SetAsyncExc(thread id, exception class), its arguments declared (on a
+# prototype of our own, not on ctypes.pythonapi's shared one), so that a call of the wrong shape
+# raises a TypeError instead of crashing the interpreter
+_set_async_exc = ctypes.PYFUNCTYPE(ctypes.c_int, ctypes.c_ulong, ctypes.py_object)(
+    ("PyThreadState_SetAsyncExc", ctypes.pythonapi)
+)
 
 
 class _Outcome:
@@ -201,9 +207,7 @@ class _Saved:
 def _raise_in(thread):
     """Raise ``_Abandoned`` in ``thread`` at its next Python instruction."""
     if thread.ident is not None and thread.is_alive():
-        ctypes.pythonapi.PyThreadState_SetAsyncExc(
-            ctypes.c_ulong(thread.ident), ctypes.py_object(_Abandoned)
-        )
+        _set_async_exc(thread.ident, _Abandoned)
 
 
 def _stop(thread):
