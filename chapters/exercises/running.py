@@ -61,10 +61,10 @@ class _Outcome:
 
 class _Stopped(Exception):
     """The check stopped waiting for the learner's code: ``reason`` is "time" or "interrupt";
-    ``ended`` tells whether the code's thread was stopped too."""
+    ``ended`` tells whether the code's thread was stopped too. Never shown: ``_guarded``
+    turns it into a sentence (its ``args``, set by ``Exception.__new__``, are the two)."""
 
     def __init__(self, reason, ended):
-        super().__init__(reason)
         self.reason, self.ended = reason, ended
 
 
@@ -205,8 +205,12 @@ class _Saved:
 
 
 def _raise_in(thread):
-    """Raise ``_Abandoned`` in ``thread`` at its next Python instruction."""
-    if thread.ident is not None and thread.is_alive():
+    """Raise ``_Abandoned`` in ``thread`` at its next Python instruction.
+
+    ``thread`` has been started (it is the learner's call, or one that
+    ``threading.enumerate()`` lists), so it has its ``ident``.
+    """
+    if thread.is_alive():
         _set_async_exc(thread.ident, _Abandoned)
 
 
