@@ -423,3 +423,32 @@ def test_data_an_answer_keeps_in_a_global_stays_the_answers():
 
     check_gradient(MEAN, counts)
     assert CALLS > 0
+
+
+# --- Issue 26: the float32 rule, one operation at a time ---------------------------------------
+
+
+def test_the_float32_rule_on_one_operation():
+    lowers = running._lowers
+    x64 = torch.tensor([0.3, 1.7], dtype=torch.float64)
+    # float32 data of more than one entry, not all whole numbers: computed in float32
+    data32 = torch.tensor([0.5, 1.5, 2.25])
+    assert lowers(((x64, data32), {}), x64) is True
+    assert lowers(((torch.tensor([0.5, 1.5]),), {}), x64) is True, "two entries are data too"
+    # a one-entry float32 constant that float64 promotes, whole-number float32: not lowered
+    assert lowers(((x64, torch.tensor(2.5)), {}), x64) is False
+    assert lowers(((x64, torch.tensor([2.5])), {}), x64) is False
+    assert lowers(((x64, torch.ones(3)), {}), x64) is False
+    # a float64 tensor turned into float32 (`.float()`): lowered; float32 to float32 is not
+    assert lowers(((x64,), {}), x64.float()) is True
+    assert lowers(((torch.ones(3),), {}), torch.ones(3)) is False
+
+
+def test_an_operation_the_float32_watch_cannot_look_at_still_runs():
+    """A meta tensor has no values to compare: the watch gives up on it, the call goes on."""
+
+    def on_the_meta_device():
+        return tuple((torch.zeros(3, device="meta") + 1).shape)
+
+    outcome = running._call(on_the_meta_device)
+    assert outcome.error is None and outcome.value == (3,) and not outcome.lowered
