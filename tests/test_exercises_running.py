@@ -302,6 +302,10 @@ LEFT_CHANGED = {
         lambda: setattr(torch, "allclose", lambda *a, **k: True),
         lambda: torch.allclose,
     ),
+    "numpy.allclose replaced": (
+        lambda: setattr(np, "allclose", lambda *a, **k: True),
+        lambda: np.allclose,
+    ),
     "a Tensor method replaced": (
         lambda: setattr(torch.Tensor, "__eq__", lambda *a: True),
         lambda: torch.Tensor.__dict__.get("__eq__"),
@@ -452,3 +456,18 @@ def test_an_operation_the_float32_watch_cannot_look_at_still_runs():
 
     outcome = running._call(on_the_meta_device)
     assert outcome.error is None and outcome.value == (3,) and not outcome.lowered
+
+
+def test_a_function_given_a_class_has_its_own_namespace_put_back_too():
+    """The class comes from another namespace (another cell's module, say) than the function."""
+    elsewhere = {}
+    exec("class Layer:\n    def forward(self):\n        return 1.0\n", elsewhere)
+
+    def rebinds(layer_class):
+        _rebinds_sigmoid()
+        return layer_class().forward()
+
+    before = sigmoid
+    outcome = running._call(rebinds, elsewhere["Layer"])
+    assert outcome.value == 1.0 and outcome.error is None
+    assert sigmoid is before

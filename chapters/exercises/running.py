@@ -52,11 +52,10 @@ _set_async_exc = ctypes.PYFUNCTYPE(ctypes.c_int, ctypes.c_ulong, ctypes.py_objec
 
 class _Outcome:
     """One call of the learner's code: what it returned or raised, and whether it went
-    through float32 (``lowered``)."""
+    through float32 (``lowered``, set however the call ends, before ``_call`` returns it)."""
 
     def __init__(self, value=None, error=None):
         self.value, self.error = value, error
-        self.lowered = False
 
 
 class _Stopped(Exception):
