@@ -471,3 +471,28 @@ def test_a_function_given_a_class_has_its_own_namespace_put_back_too():
     outcome = running._call(rebinds, elsewhere["Layer"])
     assert outcome.value == 1.0 and outcome.error is None
     assert sigmoid is before
+
+
+def test_a_class_arguments_own_namespace_is_put_back_too():
+    """The class's method rebinds a function of its own namespace, not the function's."""
+    elsewhere = {}
+    source = (
+        "def helper():\n    return 1.0\n"
+        "class Layer:\n    def forward(self):\n        global helper\n"
+        "        helper = None\n        return 1.0\n"
+    )
+    exec(source, elsewhere)
+    helper = elsewhere["helper"]
+    outcome = running._call(lambda layer_class: layer_class().forward(), elsewhere["Layer"])
+    assert outcome.value == 1.0
+    assert elsewhere["helper"] is helper
+
+
+def test_the_checkers_own_functions_are_not_the_learners():
+    """Only the learner's namespaces are watched: none of the checker's package, at any depth."""
+    assert running._learner_namespaces(running._stub, ()) == []
+    for name in ("exercises", "exercises.more.deeply"):
+        namespace = {"__name__": name}
+        exec("def function():\n    pass\n", namespace)
+        assert running._learner_namespaces(namespace["function"], ()) == [], name
+    assert running._learner_namespaces(right_mean, ()) == [right_mean.__globals__]
