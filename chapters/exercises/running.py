@@ -161,7 +161,7 @@ def _learner_namespaces(function, args):
         if not any(f.__globals__ is n for n in namespaces):
             namespaces.append(f.__globals__)
     # The checker's own functions (the forward-and-backward run) are not the learner's.
-    return [n for n in namespaces if n.get("__name__", "").partition(".")[0] != __package__]
+    return [n for n in namespaces if n.get("__package__") != __package__]
 
 
 class _Saved:
