@@ -1124,10 +1124,13 @@ def test_a_walk_that_cannot_be_stopped_does_not_keep_python_alive():
     def sleeps(output):
         time.sleep(3)  # inside C: the stop waits for it to return
 
+    before = set(threading.enumerate())
     verdict = check_walk(WALK, sleeps)
     assert not verdict and verdict.slips == ("error",)
     runaway = [t for t in threading.enumerate() if t is not threading.current_thread()]
     assert all(t.daemon for t in runaway), "an abandoned thread must not keep Python alive"
+    for thread in set(runaway) - before:  # no thread left for later tests
+        thread.join()
 
 
 def test_a_second_call_of_two_inputs_that_is_not_twice_lists_both():
@@ -1197,14 +1200,18 @@ def test_a_class_attribute_the_learner_may_assign_is_put_back_docstring_and_weak
 
 
 def test_a_walk_that_cannot_be_stopped_holds_the_check_up_one_second_at_most():
+    import threading
     import time
 
     def sleeps(output):
         time.sleep(3)  # inside C: the stop reaches it only when it returns
 
+    before = set(threading.enumerate())
     start = time.monotonic()
     verdict = check_walk(WALK, sleeps)
     took = time.monotonic() - start
+    for runaway in set(threading.enumerate()) - before:  # no thread left for later tests
+        runaway.join()
     assert not verdict and "did not finish within 0.3 seconds" in verdict.message
     # the time limit (0.3 s here), then one second of grace for the stop, not the whole 3 s
     assert took < 1.9, took
