@@ -491,7 +491,6 @@ def test_a_class_arguments_own_namespace_is_put_back_too():
 def test_the_checkers_own_functions_are_not_the_learners():
     """Only the learner's namespaces are watched, none of the checker's package's modules."""
     assert running._learner_namespaces(running._stub, ()) == []
-    assert running._learner_namespaces(check_gradient, ()) == []
     learners = {}  # a namespace of exec(), as some notebooks' tools make: no __name__ at all
     exec("def function():\n    pass\n", learners)
     assert running._learner_namespaces(learners["function"], ()) == [learners]
