@@ -495,3 +495,29 @@ def test_the_checkers_own_functions_are_not_the_learners():
     exec("def function():\n    pass\n", learners)
     assert running._learner_namespaces(learners["function"], ()) == [learners]
     assert running._learner_namespaces(right_mean, ()) == [right_mean.__globals__]
+
+
+def test_an_interrupt_while_the_checker_itself_works_becomes_a_sentence():
+    def judge(exercise, answer):
+        raise KeyboardInterrupt
+
+    verdict = running._guarded(judge, MEAN, right_mean)
+    assert verdict.passed is False and verdict.slips == ("interrupted",)
+    assert verdict.message == (
+        "Mean squared error: the check was interrupted (the stop button, or Ctrl+C), so it has "
+        "no verdict. Run this cell again to check your answer."
+    )
+
+
+def test_a_setting_that_cannot_be_put_back_stays_and_the_call_still_returns():
+    options = torch._tensor_str.PRINT_OPTS
+
+    def replaces_the_print_options():
+        torch._tensor_str.PRINT_OPTS = None  # the print options cannot be updated any more
+        return 1.0
+
+    try:
+        outcome = running._call(replaces_the_print_options)
+        assert outcome.value == 1.0 and outcome.error is None
+    finally:
+        torch._tensor_str.PRINT_OPTS = options
