@@ -1124,10 +1124,13 @@ def test_a_walk_that_cannot_be_stopped_does_not_keep_python_alive():
     def sleeps(output):
         time.sleep(3)  # inside C: the stop waits for it to return
 
+    before = set(threading.enumerate())
     verdict = check_walk(WALK, sleeps)
     assert not verdict and verdict.slips == ("error",)
     runaway = [t for t in threading.enumerate() if t is not threading.current_thread()]
     assert all(t.daemon for t in runaway), "an abandoned thread must not keep Python alive"
+    for thread in set(runaway) - before:  # no thread left for later tests
+        thread.join()
 
 
 def test_a_second_call_of_two_inputs_that_is_not_twice_lists_both():
@@ -1162,3 +1165,168 @@ def test_a_walk_that_catches_every_exception_is_still_stopped():
     verdict = check_walk(WALK, keeps_trying)
     assert not verdict and "did not finish within 0.3 seconds" in verdict.message
     assert threading.active_count() == before, "the walk still runs"
+
+
+# --- Issue 26: what the mutants showed ----------------------------------------------------------
+
+
+def test_a_kind_takes_an_before_a_vowel_of_either_case_and_a_before_any_other_letter():
+    class Apple:
+        pass
+
+    class Xylophone:
+        pass
+
+    assert engine_checks._kind(Apple()) == "an Apple"
+    assert engine_checks._kind(object()) == "an object"
+    assert engine_checks._kind(Xylophone()) == "a Xylophone"
+    assert engine_checks._kind("two") == "a str"
+
+
+def test_a_class_attribute_the_learner_may_assign_is_put_back_docstring_and_weakref_too():
+    saved = dict(vars(Value))
+
+    def vandal(output):
+        Value.__doc__ = "the learner's"
+        Value.__weakref__ = None
+        right_walk(output)
+
+    assert check_walk(WALK, vandal)
+    assert vars(Value) == saved
+    import weakref
+
+    value = Value(1.0)
+    assert weakref.ref(value)() is value
+
+
+def test_a_walk_that_cannot_be_stopped_holds_the_check_up_one_second_at_most():
+    import threading
+    import time
+
+    def sleeps(output):
+        time.sleep(3)  # inside C: the stop reaches it only when it returns
+
+    before = set(threading.enumerate())
+    start = time.monotonic()
+    verdict = check_walk(WALK, sleeps)
+    took = time.monotonic() - start
+    for runaway in set(threading.enumerate()) - before:  # no thread left for later tests
+        runaway.join()
+    assert not verdict and "did not finish within 0.3 seconds" in verdict.message
+    # the time limit (0.3 s here), then one second of grace for the stop, not the whole 3 s
+    assert took < 1.9, took
+
+
+def test_the_reference_value_is_computed_in_float64():
+    """An operation whose value float32 would round visibly: (a - 0.1) * 1000 near a = 0.1."""
+    shifted = OperationExercise(
+        name="Shifted",
+        value_class=Value,
+        reference=lambda t: (t - 0.1) * 1000,
+        inputs=[0.1000001, 0.1000003],
+    )
+
+    def operation(a):
+        out = Value((a.data - 0.1) * 1000, (a,), "shift")
+        out.local_rule = lambda g: (1000 * g,)
+        return out
+
+    verdict = check_operation(shifted, operation)
+    assert verdict, verdict.message
+
+
+def test_a_value_without_its_inputs_or_its_rule_attribute_gets_a_sentence():
+    def no_inputs(a):
+        out = sqrt_with(lambda g, a, o: (g / (2 * o.data),))(a)
+        del out.inputs
+        return out
+
+    def no_rule(a):
+        out = Value(math.sqrt(a.data), (a,), "sqrt")
+        del out.local_rule
+        return out
+
+    assert check_operation(SQRT, no_inputs).message == (
+        "Square root: the Value you return must record its input: inputs should be (a,)."
+    )
+    assert check_operation(SQRT, no_rule).message == (
+        "Square root: the Value you return has no local rule: set out.local_rule to a "
+        "function of g."
+    )
+
+
+def test_two_slips_that_fit_at_once_are_both_named():
+    """Negation: its derivative is -1; with `from_output` giving +1, the input-for-output
+    slip and the flipped sign give the same rule, g."""
+    negation = OperationExercise(
+        name="Negation",
+        value_class=Value,
+        reference=torch.neg,
+        inputs=[2.0, 0.5],
+        from_output=lambda v: 1.0,
+    )
+
+    def operation(a):
+        out = Value(-a.data, (a,), "neg")
+        out.local_rule = lambda g: (g,)
+        return out
+
+    verdict = check_operation(negation, operation)
+    assert verdict.slips == ("input for output", "sign")
+    assert verdict.message == (
+        "Negation: for a = 2 and g = 1 your rule hands a 1, but it should receive −1. It looks "
+        "as if you used the input where the output was needed and the sign is flipped."
+    )
+
+
+# a = exp(x) used by the output and by a * 2, with the output's inputs in that order: the plain
+# recursion passes x the paths 1 and then 1 - 2 = -1, 0 in all, as the forward order does (and
+# as a walk without the seed)
+REUSED = WalkExercise(
+    name="backward()",
+    value_class=Value,
+    expressions=[(lambda x: (lambda a: a - a * 2)(x.exp()), [0.3])],
+)
+
+
+def test_when_the_recursion_and_the_forward_order_both_fit_only_the_recursion_is_named():
+    verdict = check_walk(REUSED, variant(("in reversed(order)", "in order")))
+    assert verdict.slips == ("order", "not seeded"), verdict.message
+    assert "users are done: it passes its gradient on" in verdict.message
+    assert "forward order" not in verdict.message
+
+
+class Broken(Value):
+    """A Value whose addition hands back one contribution for its two inputs."""
+
+    def __add__(self, other):
+        out = Broken(self.data + other.data, (self, other), "add")
+        out.local_rule = lambda g: (g,)
+        return out
+
+
+def test_an_exercise_whose_operation_hands_back_too_few_contributions_is_refused():
+    broken = WalkExercise(
+        name="backward()",
+        value_class=Broken,
+        expressions=[(lambda x, y: (x + y) + x, [1.0, 2.0])],
+    )
+
+    def walk(output):  # a learner's walk that zips without checking
+        output.grad = 1.0
+        for a, c in zip(output.inputs, output.local_rule(output.grad)):  # noqa: B905
+            a.grad += c
+
+    with pytest.raises(ValueError, match="shorter"):
+        check_walk(broken, walk)
+
+
+def test_an_exercise_whose_cases_do_not_give_every_input_a_number_is_refused():
+    """b left to its default: autograd gives one gradient, the learner is asked for two."""
+    defaulted = ExpressionExercise(
+        name="Defaulted", expression=lambda a, b=2.0: a * b, cases=[[3.0]]
+    )
+    with pytest.raises(ValueError, match="shorter"):
+        check_input_gradients(defaulted, lambda a, b=2.0: (2.0, 3.0))  # a right, then b
+    with pytest.raises(ValueError, match="shorter"):
+        check_input_gradients(defaulted, lambda a, b=2.0: (5.0, 3.0))  # a wrong: where it is

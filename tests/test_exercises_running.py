@@ -302,6 +302,10 @@ LEFT_CHANGED = {
         lambda: setattr(torch, "allclose", lambda *a, **k: True),
         lambda: torch.allclose,
     ),
+    "numpy.allclose replaced": (
+        lambda: setattr(np, "allclose", lambda *a, **k: True),
+        lambda: np.allclose,
+    ),
     "a Tensor method replaced": (
         lambda: setattr(torch.Tensor, "__eq__", lambda *a: True),
         lambda: torch.Tensor.__dict__.get("__eq__"),
@@ -423,3 +427,97 @@ def test_data_an_answer_keeps_in_a_global_stays_the_answers():
 
     check_gradient(MEAN, counts)
     assert CALLS > 0
+
+
+# --- Issue 26: the float32 rule, one operation at a time ---------------------------------------
+
+
+def test_the_float32_rule_on_one_operation():
+    lowers = running._lowers
+    x64 = torch.tensor([0.3, 1.7], dtype=torch.float64)
+    # float32 data of more than one entry, not all whole numbers: computed in float32
+    data32 = torch.tensor([0.5, 1.5, 2.25])
+    assert lowers(((x64, data32), {}), x64) is True
+    assert lowers(((torch.tensor([0.5, 1.5]),), {}), x64) is True, "two entries are data too"
+    # a one-entry float32 constant that float64 promotes, whole-number float32: not lowered
+    assert lowers(((x64, torch.tensor(2.5)), {}), x64) is False
+    assert lowers(((x64, torch.tensor([2.5])), {}), x64) is False
+    assert lowers(((x64, torch.ones(3)), {}), x64) is False
+    # a float64 tensor turned into float32 (`.float()`): lowered; float32 to float32 is not
+    assert lowers(((x64,), {}), x64.float()) is True
+    assert lowers(((torch.ones(3),), {}), torch.ones(3)) is False
+
+
+def test_an_operation_the_float32_watch_cannot_look_at_still_runs():
+    """A meta tensor has no values to compare: the watch gives up on it, the call goes on."""
+
+    def on_the_meta_device():
+        return tuple((torch.zeros(3, device="meta") + 1).shape)
+
+    outcome = running._call(on_the_meta_device)
+    assert outcome.error is None and outcome.value == (3,) and not outcome.lowered
+
+
+def test_a_function_given_a_class_has_its_own_namespace_put_back_too():
+    """The class comes from another namespace (another cell's module, say) than the function."""
+    elsewhere = {}
+    exec("class Layer:\n    def forward(self):\n        return 1.0\n", elsewhere)
+
+    def rebinds(layer_class):
+        _rebinds_sigmoid()
+        return layer_class().forward()
+
+    before = sigmoid
+    outcome = running._call(rebinds, elsewhere["Layer"])
+    assert outcome.value == 1.0 and outcome.error is None
+    assert sigmoid is before
+
+
+def test_a_class_arguments_own_namespace_is_put_back_too():
+    """The class's method rebinds a function of its own namespace, not the function's."""
+    elsewhere = {}
+    source = (
+        "def helper():\n    return 1.0\n"
+        "class Layer:\n    def forward(self):\n        global helper\n"
+        "        helper = None\n        return 1.0\n"
+    )
+    exec(source, elsewhere)
+    helper = elsewhere["helper"]
+    outcome = running._call(lambda layer_class: layer_class().forward(), elsewhere["Layer"])
+    assert outcome.value == 1.0
+    assert elsewhere["helper"] is helper
+
+
+def test_the_checkers_own_functions_are_not_the_learners():
+    """Only the learner's namespaces are watched, none of the checker's package's modules."""
+    assert running._learner_namespaces(running._stub, ()) == []
+    learners = {}  # a namespace of exec(), as some notebooks' tools make: no __name__ at all
+    exec("def function():\n    pass\n", learners)
+    assert running._learner_namespaces(learners["function"], ()) == [learners]
+    assert running._learner_namespaces(right_mean, ()) == [right_mean.__globals__]
+
+
+def test_an_interrupt_while_the_checker_itself_works_becomes_a_sentence():
+    def judge(exercise, answer):
+        raise KeyboardInterrupt
+
+    verdict = running._guarded(judge, MEAN, right_mean)
+    assert verdict.passed is False and verdict.slips == ("interrupted",)
+    assert verdict.message == (
+        "Mean squared error: the check was interrupted (the stop button, or Ctrl+C), so it has "
+        "no verdict. Run this cell again to check your answer."
+    )
+
+
+def test_a_setting_that_cannot_be_put_back_stays_and_the_call_still_returns():
+    options = torch._tensor_str.PRINT_OPTS
+
+    def replaces_the_print_options():
+        torch._tensor_str.PRINT_OPTS = None  # the print options cannot be updated any more
+        return 1.0
+
+    try:
+        outcome = running._call(replaces_the_print_options)
+        assert outcome.value == 1.0 and outcome.error is None
+    finally:
+        torch._tensor_str.PRINT_OPTS = options

@@ -472,3 +472,30 @@ def test_a_verdict_shows_book_only_words_only_when_it_has_both_the_words_and_the
         '<pre>Not yet. To try it, <span class="book-only" style="display: none" hidden>'
         "in the book, </span>run this cell.</pre>"
     )
+
+
+def test_a_kind_takes_an_before_a_vowel_of_either_case_and_a_before_any_other_letter():
+    class Apple:
+        pass
+
+    class Umbrella:
+        pass
+
+    class Xylophone:
+        pass
+
+    assert words._kind(Apple()) == "an Apple"
+    assert words._kind(Umbrella()) == "an Umbrella"
+    assert words._kind(object()) == "an object"
+    assert words._kind(Xylophone()) == "a Xylophone"
+    assert words._kind(...) == "an ellipsis"
+    assert words._kind(b"") == "a bytes"
+
+
+def test_the_book_only_html_escapes_the_words_on_both_sides_of_the_place():
+    verdict = words.Verdict(False, f"a < b & {words.BOOK_ONLY}c > d", book_only="x & y, ")
+    assert verdict.message == "a < b & c > d"
+    assert verdict._repr_html_() == (
+        '<pre>a &lt; b &amp; <span class="book-only" style="display: none" hidden>'
+        "x &amp; y, </span>c &gt; d</pre>"
+    )

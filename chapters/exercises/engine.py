@@ -22,7 +22,6 @@ side effects.
 """
 
 import contextvars
-import ctypes
 import inspect
 import math
 import numbers
@@ -32,7 +31,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .running import _global_state, _is_stub, _what
+from .running import _global_state, _is_stub, _set_async_exc, _what
 from .words import HOW_TO_START_IN_THE_BOOK, Verdict, _error_words, _how_to_start
 
 __all__ = [
@@ -80,9 +79,7 @@ def _run(function, *args, value_class=None):
     thread.start()
     thread.join(TIME_LIMIT)
     if thread.is_alive():
-        ctypes.pythonapi.PyThreadState_SetAsyncExc(
-            ctypes.c_ulong(thread.ident), ctypes.py_object(_TimeLimit)
-        )
+        _set_async_exc(thread.ident, _TimeLimit)
         thread.join(1.0)
         outcome.error = _TimeLimit()
     sys.setrecursionlimit(saved_limit)
@@ -95,13 +92,10 @@ def _run(function, *args, value_class=None):
 
 def _restore_class(value_class, saved):
     for name in set(vars(value_class)) - set(saved):
-        if name not in ("__dict__", "__weakref__"):
-            delattr(value_class, name)
+        delattr(value_class, name)
     for name, attribute in saved.items():
-        if (
-            name not in ("__dict__", "__weakref__", "__doc__")
-            and vars(value_class).get(name) is not attribute
-        ):
+        # a class's own `__dict__` never changes (assigning it raises), so it is never set
+        if vars(value_class).get(name) is not attribute:
             setattr(value_class, name, attribute)
 
 
@@ -141,7 +135,7 @@ def _kind(value):
     if value is None:
         return "None"
     kind = type(value).__name__
-    return f"{'an' if kind[0].lower() in 'aeiou' else 'a'} {kind}"
+    return f"{'an' if kind[0] in 'aeiouAEIOU' else 'a'} {kind}"
 
 
 def _close(got, expected):
@@ -149,9 +143,7 @@ def _close(got, expected):
 
 
 def _all_close(got, expected):
-    return len(got) == len(expected) and all(
-        _close(g, e) for g, e in zip(got, expected, strict=True)
-    )
+    return len(got) == len(expected) and all(map(_close, got, expected))
 
 
 def _fmt(v):
@@ -160,9 +152,10 @@ def _fmt(v):
 
 def _not_attempted(name, answer, must_pass):
     message = f"{name}: not attempted yet. {_how_to_start(_what(answer))}"
+    verdict = Verdict(False, message, slips=("not attempted",), book_only=HOW_TO_START_IN_THE_BOOK)
     if must_pass:
-        raise AssertionError(Verdict(False, message).message)
-    return Verdict(False, message, slips=("not attempted",), book_only=HOW_TO_START_IN_THE_BOOK)
+        raise AssertionError(verdict.message)
+    return verdict
 
 
 def _passed(name, must_pass, message, count, what):
@@ -209,7 +202,7 @@ def check_operation(exercise, operation, must_pass=False):
     name, Value = exercise.name, exercise.value_class
     if _is_stub(operation):
         return _not_attempted(name, operation, must_pass)
-    got, expected, cases = [], [], []
+    cases = []  # per input: a, g, the learner's contribution, autograd's
     for number, v in enumerate(exercise.inputs):
         g = UPSTREAM[number % len(UPSTREAM)]
         a = Value(v)
@@ -262,23 +255,21 @@ def check_operation(exercise, operation, must_pass=False):
                 must_pass,
             )
         (derivative,) = _autograd(exercise.reference, [v])
-        got.append(_number(result[0]))
-        expected.append(g * derivative)
-        cases.append((v, g))
+        cases.append((v, g, _number(result[0]), g * derivative))
+    got, expected = [x for _, _, x, _ in cases], [e for _, _, _, e in cases]
     if _all_close(got, expected):
         count = len(cases)
         return _passed(name, must_pass, f"{name}: correct on all {count} inputs.", count, "inputs")
     slips = []
     if exercise.from_output is not None and _all_close(
-        got, [g * exercise.from_output(v) for v, g in cases]
+        got, [g * exercise.from_output(v) for v, g, _, _ in cases]
     ):
         slips.append(("input for output", "you used the input where the output was needed"))
-    if _all_close(got, [e / g for e, (_, g) in zip(expected, cases, strict=True)]):
+    if _all_close(got, [e / g for _, g, _, e in cases]):
         slips.append(("no upstream", "the gradient from above, g, is not multiplied in"))
     if _all_close(got, [-e for e in expected]):
         slips.append(("sign", "the sign is flipped"))
-    v, g = next(c for c, x, e in zip(cases, got, expected, strict=True) if not _close(x, e))
-    x, e = next((x, e) for x, e in zip(got, expected, strict=True) if not _close(x, e))
+    v, g, x, e = next(case for case in cases if not _close(case[2], case[3]))
     message = (
         f"{name}: for a = {_fmt(v)} and g = {_fmt(g)} your rule hands a {_fmt(x)}, but it "
         f"should receive {_fmt(e)}."
@@ -313,7 +304,7 @@ def _order(output):
         elif id(node) not in seen:
             seen.add(id(node))
             stack.append((node, True))
-            stack.extend((a, False) for a in reversed(node.inputs) if id(a) not in seen)
+            stack.extend((a, False) for a in reversed(node.inputs))  # a seen one is skipped
     return order
 
 
@@ -321,13 +312,14 @@ def _contributions(node):
     return zip(node.inputs, node.local_rule(node.grad), strict=True)
 
 
-def _walk(output, reset=True, seed=True, add=True, reverse=True):
-    """The right walk, or one with a mistake: no reset, no seed, = for +=, forward order."""
+def _walk(output, seed=True, add=True, reverse=True):
+    """The right walk, or one with a mistake: no seed, = for +=, forward order.
+
+    It runs on graphs just built, whose gradients are all 0 (the page's ``Value``
+    starts them so), so it sets no gradient to 0 first: called twice, it leaves
+    the second call the gradients of the first, as a walk that never resets them.
+    """
     order = _order(output)
-    if reset:
-        for node in order:
-            if node.inputs:
-                node.grad = 0.0
     if seed:
         output.grad = 1.0
     for node in reversed(order) if reverse else order:
@@ -337,10 +329,8 @@ def _walk(output, reset=True, seed=True, add=True, reverse=True):
 
 
 def _recursive(output):
-    """A plain recursion: each node passes its gradient on each time one of its users reports."""
-    for node in _order(output):
-        if node.inputs:
-            node.grad = 0.0
+    """A plain recursion: each node passes its gradient on each time one of its users reports
+    (on a graph just built, like ``_walk``)."""
     output.grad = 1.0
 
     def push(node):
@@ -432,7 +422,7 @@ def check_walk(exercise, walk, must_pass=False):
         fresh = [Value(v) for v in values]
         fresh_output = build(*fresh)
         _walk(fresh_output)
-        _walk(fresh_output, reset=False)
+        _walk(fresh_output)  # the gradients of the first walk left over
         if _all_close(second, [leaf.grad for leaf in fresh]):
             return _failed(
                 f"{name}: gradients are left over from an earlier call: a second backward() "

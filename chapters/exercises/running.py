@@ -42,23 +42,28 @@ TIME_LIMIT = 10.0  # seconds one call of the learner's code may take
 STOP_GRACE = 0.5  # seconds a stopped thread is given to end
 _STEP = 0.05  # seconds between two looks at the thread (so that an interrupt is seen)
 _LOW = (torch.float32, torch.float16, torch.bfloat16)
+# CPython's PyThreadState_SetAsyncExc(thread id, exception class), its arguments declared (on a
+# prototype of our own, not on ctypes.pythonapi's shared one), so that a call of the wrong shape
+# raises a TypeError instead of crashing the interpreter
+_set_async_exc = ctypes.PYFUNCTYPE(ctypes.c_int, ctypes.c_ulong, ctypes.py_object)(
+    ("PyThreadState_SetAsyncExc", ctypes.pythonapi)
+)
 
 
 class _Outcome:
     """One call of the learner's code: what it returned or raised, and whether it went
-    through float32 (``lowered``)."""
+    through float32 (``lowered``, set however the call ends, before ``_call`` returns it)."""
 
     def __init__(self, value=None, error=None):
         self.value, self.error = value, error
-        self.lowered = False
 
 
 class _Stopped(Exception):
     """The check stopped waiting for the learner's code: ``reason`` is "time" or "interrupt";
-    ``ended`` tells whether the code's thread was stopped too."""
+    ``ended`` tells whether the code's thread was stopped too. Never shown: ``_guarded``
+    turns it into a sentence (its ``args``, set by ``Exception.__new__``, are the two)."""
 
     def __init__(self, reason, ended):
-        super().__init__(reason)
         self.reason, self.ended = reason, ended
 
 
@@ -156,7 +161,7 @@ def _learner_namespaces(function, args):
         if not any(f.__globals__ is n for n in namespaces):
             namespaces.append(f.__globals__)
     # The checker's own functions (the forward-and-backward run) are not the learner's.
-    return [n for n in namespaces if n.get("__name__", "").partition(".")[0] != __package__]
+    return [n for n in namespaces if n.get("__package__") != __package__]
 
 
 class _Saved:
@@ -190,7 +195,7 @@ class _Saved:
 
     def _learners(self, thread):
         """True when ``thread`` runs the learner's code (its target, or its class's run)."""
-        target = getattr(thread, "_target", None) or type(thread).run
+        target = vars(thread).get("_target") or type(thread).run
         return any(
             function.__globals__ is namespace
             for function in _unwrapped(target)
@@ -199,11 +204,13 @@ class _Saved:
 
 
 def _raise_in(thread):
-    """Raise ``_Abandoned`` in ``thread`` at its next Python instruction."""
-    if thread.ident is not None and thread.is_alive():
-        ctypes.pythonapi.PyThreadState_SetAsyncExc(
-            ctypes.c_ulong(thread.ident), ctypes.py_object(_Abandoned)
-        )
+    """Raise ``_Abandoned`` in ``thread`` at its next Python instruction.
+
+    ``thread`` has been started (it is the learner's call, or one that
+    ``threading.enumerate()`` lists), so it has its ``ident``.
+    """
+    if thread.is_alive():
+        _set_async_exc(thread.ident, _Abandoned)
 
 
 def _stop(thread):
@@ -268,11 +275,13 @@ _watching = threading.local()  # the _Precision watching this thread's call, if 
 
 
 def _take_lowered():
-    """Whether this thread's call went through float32 so far; the watch starts again."""
-    watcher = getattr(_watching, "current", None)
-    lowered = bool(watcher and watcher.lowered)
-    if watcher:
-        watcher.lowered = False
+    """Whether this thread's call went through float32 so far; the watch starts again.
+
+    Called inside the learner's call only, in the thread where ``_call`` has made its
+    watcher.
+    """
+    watcher = _watching.current
+    lowered, watcher.lowered = watcher.lowered, False
     return lowered
 
 

@@ -36,12 +36,12 @@ class Verdict:
     def _repr_html_(self):
         if not self._book_only or BOOK_ONLY not in self._template:
             return None  # the plain text alone
-        before, after = self._template.split(BOOK_ONLY, 1)
         hidden = (
             f'<span class="book-only" style="display: none" hidden>'
             f"{html.escape(self._book_only)}</span>"
         )
-        return f"<pre>{html.escape(before)}{hidden}{html.escape(after)}</pre>"
+        # html.escape leaves the place's braces and underscore as they are
+        return f"<pre>{html.escape(self._template).replace(BOOK_ONLY, hidden)}</pre>"
 
 
 def _not_an_exercise(exercise, answer, kind, checker, what):
@@ -81,20 +81,18 @@ def _shape_difference(got, expected, wrt, where):
     )
 
 
-def _difference(got, expected, where, rtol=None, atol=None):
+def _difference(got, expected, where):
     """Where ``got`` differs most from ``expected`` (of the same shape), in words.
 
     The entry named is the one with the largest error among those outside the
     tolerance, so an entry that is within it is never blamed.
     """
-    from .catalogue import ATOL, RTOL, _isclose
+    from .catalogue import _isclose
 
     where = where[0].upper() + where[1:]
     got, expected = got.detach(), expected.detach()
     error = (got - expected).abs()
-    outside = ~_isclose(
-        got, expected, RTOL if rtol is None else rtol, ATOL if atol is None else atol
-    )
+    outside = ~_isclose(got, expected)  # the answer's tolerance, RTOL and ATOL
     if outside.any():
         error = torch.where(outside, error, torch.zeros_like(error))
     index = _index(error.argmax(), expected.shape)
@@ -137,7 +135,7 @@ def _kind(value):
     if inspect.isgenerator(value):
         return "a generator (from a `yield`)"
     kind = type(value).__name__
-    return f"{'an' if kind[0].lower() in 'aeiou' else 'a'} {kind}"
+    return f"{'an' if kind[0] in 'aeiouAEIOU' else 'a'} {kind}"
 
 
 def _describe(case):
