@@ -681,3 +681,18 @@ def test_a_gradient_from_an_async_helper_names_the_backward():
         "A tanh layer: the gradient for b: `Async.backward` is an `async def`: write it as a "
         "plain `def` that returns the tensor (on case 1 of 3"
     ), repr(verdict)
+
+
+def test_a_float32_forward_far_from_the_reference_is_not_told_it_agrees_to_7_digits():
+    """A forward computed in float32 and off by 10%: the float32 step is named, in words
+    that do not claim float32's digits of agreement."""
+    layer = layer_with(
+        forward=lambda ctx, x, w, b: (torch.tanh(x.float() @ w.float() + b.float()) * 1.1).double()
+    )
+    verdict = check_autograd_function(LAYER, layer)
+    assert verdict.slips == ("forward", "precision"), repr(verdict)
+    assert "agrees with the reference only to float32's 7 digits" not in repr(verdict)
+    assert (
+        "Diagnosis: some step is computed in float32, and your numbers are further from the "
+        "reference's than float32's rounding usually leaves them" in repr(verdict)
+    )

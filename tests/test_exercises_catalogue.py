@@ -625,3 +625,19 @@ def test_float32_that_cancels_past_its_tolerance_is_still_told_the_precision():
     assert not catalogue._close(in_float32(**exercise.inputs[0]), exercise.answers[0], 1e-4, 1e-5)
     verdict = check_gradient(exercise, in_float32)
     assert verdict.slips == ("precision",), repr(verdict)
+
+
+def test_a_float32_answer_far_from_autograd_is_not_told_it_agrees_to_7_digits():
+    """Three times the gradient, computed in float32: the float32 step is named, but the
+    words do not say the numbers agree to float32's digits, and send back to the derivation."""
+    verdict = check_gradient(MEAN, lambda w, x, y: 3 * right_mean(w.float(), x.float(), y))
+    assert not verdict and verdict.slips == ("precision",), repr(verdict)
+    assert "agrees with autograd only to float32's 7 digits" not in repr(verdict)
+    assert (
+        "some step is computed in float32, and your numbers are further from autograd's than "
+        "float32's rounding usually leaves them" in repr(verdict)
+    )
+    assert "if they still differ, recheck the derivation" in repr(verdict)
+    close = check_gradient(MEAN, lambda w, x, y: right_mean(w.float(), x.float(), y))
+    assert close.slips == ("precision",)
+    assert "agrees with autograd only to float32's 7 digits" in repr(close), repr(close)

@@ -27,6 +27,12 @@ from .words import (
     _problem,
 )
 
+# the precision slip's words, said of a forward instead of a gradient
+_FORWARD_WORDS = (
+    ("your gradient agrees with autograd", "your forward agrees with the reference"),
+    ("autograd's", "the reference's"),
+)
+
 
 def _leaf(value):
     """An input as the Function receives it: requiring grad, unless it is an integer one."""
@@ -181,8 +187,10 @@ def _judge_function(exercise, function_class):
             slips, diagnosis = ("forward",), ""
             if forward_lowered or _close(output, expected, FLOAT32_RTOL, FLOAT32_ATOL):
                 slips += ("precision",)
-                words = slip_words("precision").replace("your gradient agrees with autograd", "")
-                diagnosis = f"\nDiagnosis: your forward agrees with the reference{words}"
+                words = slip_words("precision", output, expected)
+                for gradient, forward in _FORWARD_WORDS:
+                    words = words.replace(gradient, forward)
+                diagnosis = f"\nDiagnosis: {words}"
             return Verdict(
                 False,
                 f"{name}: not yet. The forward is wrong. {report} Fix the forward first, "

@@ -92,6 +92,27 @@ class Slip:
         return self.words(got, expected) if callable(self.words) else self.words
 
 
+def _float32_close(g, e):
+    return _close(g, e, rtol=FLOAT32_RTOL, atol=FLOAT32_ATOL)
+
+
+_FLOAT64 = "(no `.float()`, and `dtype=torch.float64` in any `torch.tensor(...)`)"
+
+
+def _precision_words(g, e):
+    """A step in float32: the numbers within float32's reach of autograd's, or further."""
+    if _float32_close(g, e):
+        return (
+            "your gradient agrees with autograd only to float32's 7 digits: some step is "
+            f"computed in float32. Keep every step in float64 {_FLOAT64}."
+        )
+    return (
+        "some step is computed in float32, and your numbers are further from autograd's than "
+        f"float32's rounding usually leaves them. Keep every step in float64 first {_FLOAT64}; "
+        "if they still differ, recheck the derivation."
+    )
+
+
 def _keepdim(g, e):
     """A sum that dropped the dimension it summed: over the batch (a row), or a column's."""
     row = e.dim() >= 1 and e.shape[0] == 1 and _close(g, e.reshape(e.shape[1:]))
@@ -258,10 +279,8 @@ SLIPS = [
     ),
     Slip(
         "precision",
-        "your gradient agrees with autograd only to float32's 7 digits: some step is "
-        "computed in float32. Keep every step in float64 (no `.float()`, and "
-        "`dtype=torch.float64` in any `torch.tensor(...)`).",
-        lambda g, e, f: _close(g, e, rtol=FLOAT32_RTOL, atol=FLOAT32_ATOL),
+        lambda g, e: _precision_words(g, e),
+        lambda g, e, f: _float32_close(g, e),
         last_resort=True,
     ),
 ]
@@ -269,9 +288,10 @@ _BY_NAME = {slip.name: slip for slip in SLIPS}
 SUPPLIED = tuple(slip.name for slip in SLIPS if slip.test is None)
 
 
-def slip_words(name):
-    """The words of the slip called ``name`` (for a checker that names it itself)."""
-    return _BY_NAME[name].words
+def slip_words(name, got=None, expected=None):
+    """The words of the slip called ``name`` (for a checker that names it itself); the
+    answer and the expected result for a slip whose words depend on them."""
+    return _BY_NAME[name].says(got, expected)
 
 
 def _fits(slip, g, e, facts):
