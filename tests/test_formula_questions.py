@@ -217,7 +217,10 @@ def test_a_questions_page_is_the_same_in_every_python_process():
         ' "x.T @ g", on={"x": x, "g": g}, equals=x.T @ g, advice="Shapes.")\n'
         "print(q.html())\n"
     )
-    chapters = Path(__file__).resolve().parents[1] / "chapters"
+    import formula_questions
+
+    # where the module was imported from: chapters/, or the mutation run's own copy of it
+    chapters = Path(formula_questions.__file__).resolve().parent
     processes = [  # side by side: each spends most of its time importing torch
         subprocess.Popen(
             [sys.executable, "-c", source],
