@@ -358,3 +358,64 @@ def test_the_widget_checks_when_asked_and_starts_empty():
     feedback.value = ""
     button.click()
     assert html.unescape(feedback.value) == f"<b>{NOT_QUITE} {USUAL['transpose']}</b>"
+
+
+def test_two_values_agree_within_a_billionth_of_one_plus_the_answer():
+    from formula_questions import _close
+
+    zero, one = torch.tensor(0.0, dtype=torch.float64), torch.tensor(1.0, dtype=torch.float64)
+    assert _close(zero + 1e-9, zero) and not _close(zero + 1.5e-9, zero)
+    assert _close(one + 1.5e-9, one) and not _close(one + 2.5e-9, one)
+    assert not _close(torch.zeros(2, dtype=torch.float64), torch.zeros(1, dtype=torch.float64))
+
+
+def test_a_sum_over_the_wrong_axis_or_a_shape_off_is_told_apart():
+    question = bias_question()
+    rows = bias_question(
+        id="test-formula-rows",
+        answer="G.sum(1, keepdim=True)",
+        equals=page_values()[2].sum(1, keepdim=True),
+    )
+    assert rows.check("G.sum(0, keepdim=True)") == (
+        "advice",
+        f"{NOT_QUITE} " + WRONG_AXIS.format(got="1×K", want="N×1"),
+    )
+    for typed, got in [
+        ("G.sum(1)", "a vector of N (one axis)"),
+        ("G.T", "K×N"),
+        ("G.sum(keepdim=True)", "1×1"),
+    ]:
+        assert question.check(typed) == (
+            "advice",
+            f"{NOT_QUITE} " + WRONG_SHAPE.format(got=got, want="1×K"),
+        ), typed
+
+
+def test_a_total_typed_as_one_sum_per_row_is_told_to_add_the_rows():
+    _, _, g = page_values()
+    question = ask_formula(
+        "test-formula-total-rows",
+        "What is the sum of every entry of G?",
+        {"G": ("N", "K")},
+        "G.sum()",
+        {"G": g},
+        g.sum(),
+        advice="Add every entry.",
+    )
+    assert question.check("G.sum(1, keepdim=True)") == ("slip", f"{NOT_QUITE} {BATCH_SUM}")
+
+
+def test_one_id_for_two_questions_is_refused():
+    _, _, g = page_values()
+    arguments = dict(names={"G": ("N", "K")}, answer="G", on={"G": g}, equals=g, advice="G.")
+    ask_formula("test-formula-same-id", "What is G?", **arguments)
+    with pytest.raises(ValueError, match="'test-formula-same-id' is already used"):
+        ask_formula("test-formula-same-id", "What is G, again?", **arguments)
+
+
+def test_the_widget_checks_only_what_is_typed():
+    prompt, field, button, feedback = input_question().widget().children
+    field.value = "G @ W.T"
+    feedback.value = ""
+    field.placeholder, field.disabled = "another", True
+    assert feedback.value == ""
