@@ -405,14 +405,6 @@ def test_a_total_typed_as_one_sum_per_row_is_told_to_add_the_rows():
     assert question.check("G.sum(1, keepdim=True)") == ("slip", f"{NOT_QUITE} {BATCH_SUM}")
 
 
-def test_one_id_for_two_questions_is_refused():
-    _, _, g = page_values()
-    arguments = dict(names={"G": ("N", "K")}, answer="G", on={"G": g}, equals=g, advice="G.")
-    ask_formula("test-formula-same-id", "What is G?", **arguments)
-    with pytest.raises(ValueError, match="'test-formula-same-id' is already used"):
-        ask_formula("test-formula-same-id", "What is G, again?", **arguments)
-
-
 def test_the_widget_checks_only_what_is_typed():
     prompt, field, button, feedback = input_question().widget().children
     field.value = "G @ W.T"
