@@ -411,3 +411,9 @@ def test_the_widget_checks_only_what_is_typed():
     feedback.value = ""
     field.placeholder, field.disabled = "another", True
     assert feedback.value == ""
+
+
+def test_an_id_another_question_has_is_refused():
+    questions.ask("test-formula-shared-id", "What is 1 + 1?", 2, advice="Count.")
+    with pytest.raises(ValueError, match="'test-formula-shared-id' is already used"):
+        bias_question(id="test-formula-shared-id")
