@@ -322,9 +322,8 @@ class _Evaluator:
         return {"+": torch.add, "-": torch.sub, "*": torch.mul, "/": torch.div}[kind](left, right)
 
     def product_kind(self, tree, left, right):
-        """For "·" or a space: the matrix product, entry by entry, or ask."""
-        if left.dim() == 0 or right.dim() == 0:
-            return "*"
+        """For "·" or a space: the matrix product, entry by entry, or ask. A number is
+        never a matrix and broadcasts with anything, so it multiplies entry by entry."""
         matrix = left.dim() == 2 and right.dim() == 2 and left.shape[1] == right.shape[0]
         entries = _broadcasts(left.shape, right.shape)
         if matrix and entries:
@@ -392,6 +391,6 @@ def evaluate(text, values, letters=None):
 
 def size_letters(sizes):
     """{size: letter} from {letter: size}; sizes must differ and be more than 1."""
-    if len(set(sizes.values())) != len(sizes) or min(sizes.values(), default=2) < 2:
+    if len(set(sizes.values())) != len(sizes) or any(size < 2 for size in sizes.values()):
         raise ValueError(f"the sizes must all differ and be more than 1, got {sizes}")
     return {size: letter for letter, size in sizes.items()}

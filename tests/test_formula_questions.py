@@ -17,6 +17,7 @@ from formula_questions import (
     WRONG_SHAPE,
     ask_formula,
 )
+from formulas import FormulaError
 
 NOT_QUITE = questions.NOT_QUITE
 
@@ -217,7 +218,10 @@ def test_a_questions_page_is_the_same_in_every_python_process():
         ' "x.T @ g", on={"x": x, "g": g}, equals=x.T @ g, advice="Shapes.")\n'
         "print(q.html())\n"
     )
-    chapters = Path(__file__).resolve().parents[1] / "chapters"
+    import formula_questions
+
+    # where the module was imported from: chapters/, or the mutation run's own copy of it
+    chapters = Path(formula_questions.__file__).resolve().parent
     processes = [  # side by side: each spends most of its time importing torch
         subprocess.Popen(
             [sys.executable, "-c", source],
@@ -251,3 +255,165 @@ def test_a_number_typed_as_a_kept_dimension_is_told_to_drop_it():
         "slip",
         f"{NOT_QUITE} " + DROPDIM.format(got="1×1", want="a number"),
     )
+
+
+def test_a_question_with_no_size_n_has_no_n_mistakes_and_still_names_the_others():
+    w = torch.randn(3, 4, generator=torch.Generator().manual_seed(5))
+    question = ask_formula(
+        "test-formula-no-n",
+        "What is Wᵀ?",
+        {"W": ("D", "K")},
+        "W.T",
+        {"W": w},
+        w.T,
+        advice="Transpose it.",
+    )
+    messages = " ".join(message for message, _ in question.slips)
+    assert USUAL["sign"] in messages and USUAL["divided by N"] not in messages
+
+
+def test_names_between_0_and_1_are_drawn_there_the_others_around_0_with_two_decimals():
+    s = torch.full((2, 3), 0.5)
+    g = torch.randn(2, 3, generator=torch.Generator().manual_seed(6))
+    question = ask_formula(
+        "test-formula-unit",
+        "With s = σ(Z), what is ∂L/∂Z?",
+        {"s": ("N", "K"), "g": ("N", "K")},
+        "s * (1 - s) * g",
+        {"s": s, "g": g},
+        s * (1 - s) * g,
+        advice="The sigmoid's derivative.",
+        unit=("s",),
+    )
+    first, second = question.draws
+    for draw in question.draws:
+        assert all(value.dtype == torch.float64 for value in draw.values())
+        assert draw["s"].shape == (5, 4) and draw["g"].shape == (5, 4)
+        assert bool(((draw["s"] >= 0.05) & (draw["s"] <= 0.95)).all())
+        assert bool((draw["g"] < 0).any()) and bool((draw["g"].abs() > 1).any())
+        for value in (draw["s"], draw["g"]):
+            assert bool((value != 0).all()) and len(set(value.flatten().tolist())) > 10
+            torch.testing.assert_close(torch.round(value * 100), value * 100, rtol=0, atol=1e-9)
+        assert draw["N"].item() == 5 and draw["K"].item() == 4
+    assert not torch.equal(first["s"], second["s"]) and not torch.equal(first["g"], second["g"])
+    again = ask_formula(
+        "test-formula-unit",
+        "With s = σ(Z), what is ∂L/∂Z?",
+        {"s": ("N", "K"), "g": ("N", "K")},
+        "s * (1 - s) * g",
+        {"s": s, "g": g},
+        s * (1 - s) * g,
+        advice="The sigmoid's derivative.",
+        unit=("s",),
+    )
+    assert question.html() == again.html(), "the same draws on every run"
+
+
+def test_the_pages_own_result_is_checked_to_five_digits():
+    x, w, g = page_values(3, 2, 4)
+    with pytest.raises(AssertionError, match="does not give the page's own result"):
+        input_question(on={"G": g, "W": w, "X": x}, equals=(g @ w.T) * 1.001, slips={})
+
+
+def test_a_formula_that_fits_only_the_pages_coincidence_is_refused_in_the_sizes_letters():
+    with pytest.raises(FormulaError, match="so G @ W needs K = D"):
+        input_question(answer="G @ W", equals=page_values()[2] @ page_values()[1], slips={})
+    with pytest.raises(ValueError, match="slip formula 'G @ W' cannot be evaluated: G is N×K"):
+        input_question(slips={"Broken.": "G @ W"})
+
+
+@pytest.mark.parametrize(
+    "changes, words",
+    [
+        ({"prompt": " "}, "prompt must be a sentence"),
+        ({"slips": {"": "X.T @ G"}}, "a slip's message must be a sentence"),
+    ],
+)
+def test_a_missing_sentence_is_named(changes, words):
+    with pytest.raises(ValueError, match=words):
+        input_question(**changes)
+
+
+def test_the_form_carries_its_kind_id_slips_and_advice():
+    question = input_question()
+    page = question.html()
+    assert page.startswith('<form class="question" id="question-test-formula-dx" data-kind=')
+    found = dict(re.findall(r' data-([\w-]+)="([^"]*)"', page))
+    assert found["kind"] == "formula"
+    assert "∂L/∂W" in found["slips"], "the messages written as they are, not as \\u escapes"
+    slips = json.loads(html.unescape(found["slips"]))
+    assert [message for message, _ in slips] == [message for message, _ in question.slips]
+    assert len(slips[0][1]) == 2
+    assert html.unescape(found["advice"]) == "Match the shapes: ∂L/∂X is N×D."
+
+
+def test_the_widget_checks_when_asked_and_starts_empty():
+    question = input_question()
+    prompt, field, button, feedback = question.widget().children
+    assert feedback.value == "" and field.placeholder == "G @ W.T"
+    assert field.continuous_update is False
+    assert question.prompt in html.unescape(prompt.value)
+    assert "G (N×K), W (D×K), X (N×D)" in html.unescape(prompt.value)
+    field.value = "W @ G.T"
+    feedback.value = ""
+    button.click()
+    assert html.unescape(feedback.value) == f"<b>{NOT_QUITE} {USUAL['transpose']}</b>"
+
+
+def test_two_values_agree_within_a_billionth_of_one_plus_the_answer():
+    from formula_questions import _close
+
+    zero, one = torch.tensor(0.0, dtype=torch.float64), torch.tensor(1.0, dtype=torch.float64)
+    assert _close(zero + 1e-9, zero) and not _close(zero + 1.5e-9, zero)
+    assert _close(one + 1.5e-9, one) and not _close(one + 2.5e-9, one)
+    assert not _close(torch.zeros(2, dtype=torch.float64), torch.zeros(1, dtype=torch.float64))
+
+
+def test_a_sum_over_the_wrong_axis_or_a_shape_off_is_told_apart():
+    question = bias_question()
+    rows = bias_question(
+        id="test-formula-rows",
+        answer="G.sum(1, keepdim=True)",
+        equals=page_values()[2].sum(1, keepdim=True),
+    )
+    assert rows.check("G.sum(0, keepdim=True)") == (
+        "advice",
+        f"{NOT_QUITE} " + WRONG_AXIS.format(got="1×K", want="N×1"),
+    )
+    for typed, got in [
+        ("G.sum(1)", "a vector of N (one axis)"),
+        ("G.T", "K×N"),
+        ("G.sum(keepdim=True)", "1×1"),
+    ]:
+        assert question.check(typed) == (
+            "advice",
+            f"{NOT_QUITE} " + WRONG_SHAPE.format(got=got, want="1×K"),
+        ), typed
+
+
+def test_a_total_typed_as_one_sum_per_row_is_told_to_add_the_rows():
+    _, _, g = page_values()
+    question = ask_formula(
+        "test-formula-total-rows",
+        "What is the sum of every entry of G?",
+        {"G": ("N", "K")},
+        "G.sum()",
+        {"G": g},
+        g.sum(),
+        advice="Add every entry.",
+    )
+    assert question.check("G.sum(1, keepdim=True)") == ("slip", f"{NOT_QUITE} {BATCH_SUM}")
+
+
+def test_the_widget_checks_only_what_is_typed():
+    prompt, field, button, feedback = input_question().widget().children
+    field.value = "G @ W.T"
+    feedback.value = ""
+    field.placeholder, field.disabled = "another", True
+    assert feedback.value == ""
+
+
+def test_an_id_another_question_has_is_refused():
+    questions.ask("test-formula-shared-id", "What is 1 + 1?", 2, advice="Count.")
+    with pytest.raises(ValueError, match="'test-formula-shared-id' is already used"):
+        bias_question(id="test-formula-shared-id")

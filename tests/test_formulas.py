@@ -2,6 +2,7 @@
 every mistake in them said in words (never an exception of another kind, never code run)."""
 
 import builtins
+import warnings
 
 import pytest
 import torch
@@ -179,3 +180,108 @@ def test_the_syntax_line_shows_the_examples_it_promises():
     for example in ("A @ B.T", "A.sum(0, keepdim=True)", "a * (1 + b) / N", "exp(-a)", "Bᵀ"):
         assert example in SYNTAX
     assert "\n" not in SYNTAX
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("G.sum(-1)", lambda v: v["G"].sum(-1)),
+        ("v.sum(-1)", lambda v: v["v"].sum(-1)),
+        ("G.mean(dim=-1, keepdim=True)", lambda v: v["G"].mean(-1, keepdim=True)),
+        ("G.sum(dim=0)", lambda v: v["G"].sum(0)),
+        ("G.sum(axis=1)", lambda v: v["G"].sum(1)),
+        ("G.sum(0, keepdim=False)", lambda v: v["G"].sum(0)),
+        ("G.sum()", lambda v: v["G"].sum()),
+        ("G ** +2", lambda v: v["G"] ** 2),
+        ("2 ** --1", lambda v: torch.tensor(2.0, dtype=torch.float64)),
+        ("a ** 10", lambda v: v["a"] ** 10),
+        ("G ^ 2", lambda v: v["G"] ** 2),
+        ("G · W.T", lambda v: v["G"] @ v["W"].T),
+        ("G 2", lambda v: 2 * v["G"]),
+        ("2 v", lambda v: 2 * v["v"]),
+        ("+G", lambda v: v["G"]),
+        ("1e6", lambda v: torch.tensor(1e6, dtype=torch.float64)),
+    ],
+)
+def test_the_other_spellings_mean_what_pytorch_code_would(text, expected):
+    got = evaluate(text, VALUES, LETTERS)
+    want = expected(VALUES)
+    assert got.shape == want.shape, (text, got.shape, want.shape)
+    torch.testing.assert_close(got, want, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        # the whole operand is named, however long, and only the part of the formula at fault
+        ("G + X.T", None),
+        ("X G.T", None),
+        ("a + G @ X.T + a", "G is N×K and X.T is D×N, so G @ X.T needs K = D: which one is"),
+        ("a @ G", "@ multiplies two matrices, and a is a number."),
+        ("G.T + W", "G.T is K×N and W is D×K: “+” works entry by entry"),
+        ("exp(G", "Expected “)” at position 6 to close exp(, found the end."),
+        ("G + )", "Expected a name, a number or “(” at position 5, found “)”."),
+        ("G.sum 0", "Expected “(” at position 7 after “.sum”, found “0”."),
+        ("G.sum(dim 0)", "Expected “=” at position 11 after “dim”, found “0”."),
+        (
+            "G.sum(x=0)",
+            ".sum(…) takes the axis 0 (down the rows) or 1 (along each row), at position 7.",
+        ),
+    ],
+)
+def test_each_message_names_the_part_at_fault(text, message):
+    with pytest.raises(FormulaError) as raised:
+        evaluate(text, VALUES, LETTERS)
+    if message is None:
+        operand = text.split()[-1]
+        assert f" and {operand} is " in str(raised.value), str(raised.value)
+    else:
+        assert str(raised.value).startswith(message), str(raised.value)
+
+
+def test_sizes_without_a_letter_are_said_as_numbers():
+    values = {"A": torch.ones(2, 3), "B": torch.ones(2, 3)}
+    with pytest.raises(FormulaError) as raised:
+        evaluate("A @ B", values)
+    assert str(raised.value) == (
+        "A is 2×3 and B is 2×3, so A @ B needs 3 = 2: which one is transposed?"
+    )
+
+
+def test_a_square_product_message_says_where_and_what_to_write():
+    square = {"A": torch.ones(3, 3), "B": torch.ones(3, 3)}
+    with pytest.raises(FormulaError) as raised:
+        evaluate("A B + A", square)
+    assert str(raised.value) == (
+        "In A B, a product could be the matrix product or entry by entry: "
+        "write @ or * between the two."
+    )
+
+
+def test_values_of_another_dtype_are_computed_in_float64():
+    result = evaluate("A / 3", {"A": torch.ones(2, 2, dtype=torch.float32)})
+    assert result.dtype == torch.float64
+    torch.testing.assert_close(result, torch.full((2, 2), 1 / 3, dtype=torch.float64))
+
+
+def test_a_transpose_of_a_vector_or_a_number_leaves_it_as_it_is_without_a_warning():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for text, name in [("v.T", "v"), ("aᵀ", "a")]:
+            assert torch.equal(evaluate(text, VALUES, LETTERS), VALUES[name])
+
+
+def test_the_limits_are_exactly_the_ones_stated():
+    assert evaluate("a" + " + a" * 49 + "   ", VALUES, LETTERS).shape == ()  # 200 characters
+    with pytest.raises(FormulaError) as raised:
+        parse(1)
+    assert str(raised.value) == "A formula is text."
+    for before in ("", "exp(a) + ", "(a) + ", "-a + "):
+        assert evaluate(before + "(" * 20 + "a" + ")" * 20, VALUES, LETTERS).shape == ()
+        with pytest.raises(FormulaError, match="nested too deeply"):
+            evaluate(before + "(" * 21 + "a" + ")" * 21, VALUES, LETTERS)
+
+
+def test_no_sizes_give_no_letters():
+    assert size_letters({}) == {}
+    assert size_letters({"N": 2, "K": 3}) == {2: "N", 3: "K"}
