@@ -914,6 +914,11 @@ GAP, BOX_H, PAD, BELOW, LANE = 0.6, 0.6, 0.02, 0.75, 0.3
         ([2.0, 2.8, 1.0], 7.0, [0, 0, 0], [0.0, 2.6, 6.0]),
         # only the last column in a second band
         ([1.0, 1.0, 1.0], 3.2, [0, 0, 1], [0.3, 1.9, 0.3]),
+        # the room kept for the edges counts every gap between the columns: 1 + 0.6 + 1
+        # fits 3.15 but not 3.15 - 0.6, as all three would fit with one gap but not two
+        ([1.0, 1.0, 0.5], 3.15, [0, 1, 1], [0.3, 0.3, 1.9]),
+        # one column wider than the width, alone in its band
+        ([7.0], 5.0, [0], [0.0]),
         # columns wider than a band each get one of their own
         ([7.0, 7.0, 1.0], 5.0, [0, 1, 2], [0.3, 0.3, 0.3]),
         ([1.0, 7.0, 7.0, 1.0, 1.0], 5.0, [0, 1, 2, 3, 3], [0.3, 0.3, 0.3, 0.3, 1.9]),
