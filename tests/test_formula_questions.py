@@ -240,10 +240,11 @@ def test_a_questions_page_is_the_same_in_every_python_process():
     assert len(pages) == 1, "the page differs between Python processes"
 
 
-def test_a_number_typed_as_a_kept_dimension_is_told_to_drop_it():
+def total_question(question_id):
+    """A question whose answer is a plain number: the sum of every entry of G."""
     _, _, g = page_values()
-    question = ask_formula(
-        "test-formula-total",
+    return ask_formula(
+        question_id,
         "What is the sum of every entry of G?",
         {"G": ("N", "K")},
         "G.sum()",
@@ -251,6 +252,10 @@ def test_a_number_typed_as_a_kept_dimension_is_told_to_drop_it():
         g.sum(),
         advice="Add every entry.",
     )
+
+
+def test_a_number_typed_as_a_kept_dimension_is_told_to_drop_it():
+    question = total_question("test-formula-total")
     assert question.check("G.sum(keepdim=True)") == (
         "slip",
         f"{NOT_QUITE} " + DROPDIM.format(got="1×1", want="a number"),
@@ -392,16 +397,7 @@ def test_a_sum_over_the_wrong_axis_or_a_shape_off_is_told_apart():
 
 
 def test_a_total_typed_as_one_sum_per_row_is_told_to_add_the_rows():
-    _, _, g = page_values()
-    question = ask_formula(
-        "test-formula-total-rows",
-        "What is the sum of every entry of G?",
-        {"G": ("N", "K")},
-        "G.sum()",
-        {"G": g},
-        g.sum(),
-        advice="Add every entry.",
-    )
+    question = total_question("test-formula-total-rows")
     assert question.check("G.sum(1, keepdim=True)") == ("slip", f"{NOT_QUITE} {BATCH_SUM}")
 
 
