@@ -131,19 +131,7 @@ def test_a_walk_with_a_mistake_gets_its_name(edit, slip, words):
 
 
 def test_a_plain_recursion_is_a_node_visited_before_its_users_are_done():
-    def recursive(output):
-        output.grad = 1.0
-
-        def push(node):
-            for a, c in (
-                zip(node.inputs, node.local_rule(node.grad), strict=True) if node.inputs else ()
-            ):
-                a.grad += c
-                push(a)
-
-        push(output)
-
-    verdict = check_walk(WALK, recursive)
+    verdict = check_walk(WALK, recursive_walk)  # recursive_walk: below, with the whole messages
     assert not verdict and "order" in verdict.slips, verdict.message
     assert "visited before its users are done" in verdict.message
 

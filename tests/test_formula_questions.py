@@ -280,16 +280,20 @@ def test_a_question_with_no_size_n_has_no_n_mistakes_and_still_names_the_others(
 def test_names_between_0_and_1_are_drawn_there_the_others_around_0_with_two_decimals():
     s = torch.full((2, 3), 0.5)
     g = torch.randn(2, 3, generator=torch.Generator().manual_seed(6))
-    question = ask_formula(
-        "test-formula-unit",
-        "With s = σ(Z), what is ∂L/∂Z?",
-        {"s": ("N", "K"), "g": ("N", "K")},
-        "s * (1 - s) * g",
-        {"s": s, "g": g},
-        s * (1 - s) * g,
-        advice="The sigmoid's derivative.",
-        unit=("s",),
-    )
+
+    def ask():
+        return ask_formula(
+            "test-formula-unit",
+            "With s = σ(Z), what is ∂L/∂Z?",
+            {"s": ("N", "K"), "g": ("N", "K")},
+            "s * (1 - s) * g",
+            {"s": s, "g": g},
+            s * (1 - s) * g,
+            advice="The sigmoid's derivative.",
+            unit=("s",),
+        )
+
+    question = ask()
     first, second = question.draws
     for draw in question.draws:
         assert all(value.dtype == torch.float64 for value in draw.values())
@@ -301,16 +305,7 @@ def test_names_between_0_and_1_are_drawn_there_the_others_around_0_with_two_deci
             torch.testing.assert_close(torch.round(value * 100), value * 100, rtol=0, atol=1e-9)
         assert draw["N"].item() == 5 and draw["K"].item() == 4
     assert not torch.equal(first["s"], second["s"]) and not torch.equal(first["g"], second["g"])
-    again = ask_formula(
-        "test-formula-unit",
-        "With s = σ(Z), what is ∂L/∂Z?",
-        {"s": ("N", "K"), "g": ("N", "K")},
-        "s * (1 - s) * g",
-        {"s": s, "g": g},
-        s * (1 - s) * g,
-        advice="The sigmoid's derivative.",
-        unit=("s",),
-    )
+    again = ask()
     assert question.html() == again.html(), "the same draws on every run"
 
 
