@@ -321,15 +321,13 @@ def test_what_an_answer_changes_for_later_cells_is_put_back(change, look):
     assert look() == before
 
 
-def test_a_background_thread_an_answer_leaves_running_is_stopped():
+def assert_the_answers_thread_is_stopped(make_thread):
+    """An answer that starts ``make_thread()`` and leaves it running passes, and the thread
+    has ended once the check returns."""
     started = []
 
-    def background():
-        while True:
-            time.sleep(0.001)
-
     def answer(w, x, y):
-        thread = threading.Thread(target=background, daemon=True)
+        thread = make_thread()
         thread.start()
         started.append(thread)
         return right_mean(w, x, y)
@@ -338,6 +336,14 @@ def test_a_background_thread_an_answer_leaves_running_is_stopped():
     for thread in started:
         thread.join(1)
     assert not any(thread.is_alive() for thread in started)
+
+
+def test_a_background_thread_an_answer_leaves_running_is_stopped():
+    def background():
+        while True:
+            time.sleep(0.001)
+
+    assert_the_answers_thread_is_stopped(lambda: threading.Thread(target=background, daemon=True))
 
 
 def test_a_replaced_allclose_does_not_pass_zeros_now_or_later():
@@ -368,23 +374,12 @@ def test_something_not_an_exception_raised_by_the_returned_value_is_a_sentence()
 
 
 def test_a_background_thread_of_the_answers_own_class_is_stopped_too():
-    started = []
-
     class Background(threading.Thread):
         def run(self):
             while True:
                 time.sleep(0.001)
 
-    def answer(w, x, y):
-        thread = Background(daemon=True)
-        thread.start()
-        started.append(thread)
-        return right_mean(w, x, y)
-
-    assert check_gradient(MEAN, answer)
-    for thread in started:
-        thread.join(1)
-    assert not any(thread.is_alive() for thread in started)
+    assert_the_answers_thread_is_stopped(lambda: Background(daemon=True))
 
 
 def test_a_loop_that_catches_every_exception_is_still_stopped(monkeypatch):
