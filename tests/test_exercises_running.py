@@ -267,7 +267,11 @@ def _rebinds_sigmoid():
     globals()["sigmoid"] = torch.relu
 
 
-sigmoid = torch.sigmoid  # a notebook global an answer could rebind
+def _deletes_sigmoid():
+    del globals()["sigmoid"]
+
+
+sigmoid = torch.sigmoid  # a notebook global an answer could rebind or delete
 
 
 def changes(what):
@@ -298,6 +302,7 @@ LEFT_CHANGED = {
         torch.get_float32_matmul_precision,
     ),
     "a rebound notebook global": (_rebinds_sigmoid, lambda: sigmoid),
+    "a deleted notebook global": (_deletes_sigmoid, lambda: globals().get("sigmoid")),
     "torch.allclose replaced": (
         lambda: setattr(torch, "allclose", lambda *a, **k: True),
         lambda: torch.allclose,

@@ -10,8 +10,8 @@ Whatever way the call ends, what the learner's code can change for later cells
 is put back (``_Saved``): torch's process-wide settings, the working directory,
 the standard streams, the recursion limit, the warning filters, the print
 options, the float32 matmul precision, functions rebound in torch, NumPy and
-builtins, functions and classes rebound in the learner's own notebook namespace;
-threads the code started and left running are stopped where they can be. What
+builtins, functions and classes rebound or deleted in the learner's own notebook
+namespace; threads the code started and left running are stopped where they can be. What
 cannot be put back is listed in docs/checker.md.
 
 While it runs, ``_Precision`` watches the dtypes its torch operations take and
@@ -59,12 +59,13 @@ class _Outcome:
 
 
 class _Stopped(Exception):
-    """The check stopped waiting for the learner's code: ``reason`` is "time" or "interrupt";
-    ``ended`` tells whether the code's thread was stopped too. Never shown: ``_guarded``
-    turns it into a sentence (its ``args``, set by ``Exception.__new__``, are the two)."""
+    """The check stopped waiting for the learner's code: ``interrupted`` tells whether an
+    interrupt stopped it (else the time ran out), ``ended`` whether the code's thread was
+    stopped too. Never shown: ``_guarded`` turns it into a sentence (its ``args``, set by
+    ``Exception.__new__``, are the two)."""
 
-    def __init__(self, reason, ended):
-        self.reason, self.ended = reason, ended
+    def __init__(self, interrupted, ended):
+        self.interrupted, self.ended = interrupted, ended
 
 
 class _Abandoned(SystemExit):
@@ -186,8 +187,8 @@ class _Saved:
                     with contextlib.suppress(Exception):  # an override added to a class
                         delattr(obj, name)
         for namespace, saved in self.namespaces:
-            for name, value in saved.items():
-                if namespace.get(name, value) is not value and _replaceable(value):
+            for name, value in saved.items():  # rebound or deleted: each is put back as it was
+                if _replaceable(value):
                     namespace[name] = value
         for thread in set(threading.enumerate()) - self.threads:
             if self._learners(thread):  # a background thread the learner's code left running
@@ -256,9 +257,9 @@ def _call(function, *args, **kwargs):
             while thread.is_alive() and time.monotonic() < deadline:
                 thread.join(_STEP)
         except KeyboardInterrupt:
-            raise _Stopped("interrupt", _stop(thread)) from None
+            raise _Stopped(True, _stop(thread)) from None
         if thread.is_alive():
-            raise _Stopped("time", _stop(thread))
+            raise _Stopped(False, _stop(thread))
     finally:
         saved.restore()
     return outcome
@@ -361,7 +362,7 @@ def _stopped_verdict(name, answer, stopped):
             "It could not be stopped and may still be running in the background: if the "
             "notebook slows down, restart the kernel (Kernel, then Restart Kernel)."
         )
-    if stopped.reason == "interrupt":
+    if stopped.interrupted:
         return Verdict(
             False,
             f"{name}: the check was interrupted (the stop button, or Ctrl+C) while {what} was "
