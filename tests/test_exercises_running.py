@@ -7,6 +7,7 @@ import signal
 import sys
 import threading
 import time
+import types
 import warnings
 
 import numpy as np
@@ -234,12 +235,16 @@ def test_an_interrupt_while_the_answer_runs_becomes_a_sentence():
     # Jupyter's stop button raises KeyboardInterrupt in the main thread, as Python's own
     # handler does: a test runner may have put another handler in its place
     handler = signal.signal(signal.SIGINT, signal.default_int_handler)
+    before = set(threading.enumerate())
     try:
         verdict = check_gradient(MEAN, loops_forever)
     finally:
         signal.signal(signal.SIGINT, handler)
     for timer in timers:
         timer.join()
+    # the verdict says it was stopped: so it must have ended (Python 3.11's is_alive() can say
+    # False of a thread still running after an interrupt inside join())
+    assert set(threading.enumerate()) <= before, "the interrupted answer still runs"
     assert not verdict and verdict.slips == ("interrupted",)
     assert repr(verdict) == (
         "Mean squared error: the check was interrupted (the stop button, or Ctrl+C) while "
@@ -455,7 +460,7 @@ def test_an_operation_the_float32_watch_cannot_look_at_still_runs():
         return tuple((torch.zeros(3, device="meta") + 1).shape)
 
     outcome = running._call(on_the_meta_device)
-    assert outcome.error is None and outcome.value == (3,) and not outcome.lowered
+    assert outcome.error is None and outcome.value == (3,) and outcome.lowered is False
 
 
 def test_a_function_given_a_class_has_its_own_namespace_put_back_too():
@@ -521,3 +526,67 @@ def test_a_setting_that_cannot_be_put_back_stays_and_the_call_still_returns():
         assert outcome.value == 1.0 and outcome.error is None
     finally:
         torch._tensor_str.PRINT_OPTS = options
+
+
+def test_what_is_behind_a_wrapped_answer_is_found_within_a_bounded_look():
+    def answer(w, x, y):
+        return right_mean(w, x, y)
+
+    def wrapped(depth):
+        wrapper = answer
+        for _ in range(depth):  # a method bound to a method bound to ... the answer
+            wrapper = types.MethodType(wrapper, object())
+        return wrapper
+
+    # each bound method is one object looked at, and the function behind them one more
+    assert running._unwrapped(wrapped(running._LOOKS - 1)) == [answer]
+    assert running._unwrapped(wrapped(running._LOOKS)) == []
+
+    class Endless:  # every wrapper it hands out wraps another: the look still ends
+        def __call__(self):
+            pass
+
+        @property
+        def __wrapped__(self):
+            return Endless()
+
+    assert running._unwrapped(Endless()) == []
+
+
+def test_a_shared_function_that_cannot_be_put_back_stays_and_the_rest_is_put_back(monkeypatch):
+    """An object that refuses to be changed back (its own __setattr__ or, for a class, its
+    metaclass's __delattr__ raises) keeps the answer's change; the objects after it are still
+    put back, and the call returns."""
+
+    def original():
+        return "original"
+
+    class Refuses:
+        def __setattr__(self, name, value):
+            raise AttributeError("read-only")
+
+    class Stubborn(type):
+        def __delattr__(cls, name):
+            raise AttributeError("read-only")
+
+    class Keeps(metaclass=Stubborn):
+        pass
+
+    class Plain:
+        pass
+
+    refuses, plain = Refuses(), types.SimpleNamespace(f=original)
+    vars(refuses)["f"] = original
+    monkeypatch.setattr(running, "_shared_objects", lambda: [refuses, Keeps, plain, Plain])
+
+    def changes_everything():
+        vars(refuses)["f"] = len  # past its __setattr__
+        Keeps.added = len
+        plain.f = len
+        Plain.added = len
+        return 1.0
+
+    outcome = running._call(changes_everything)
+    assert outcome.value == 1.0 and outcome.error is None
+    assert vars(refuses)["f"] is len and Keeps.added is len, "what refuses stays changed"
+    assert plain.f is original and not hasattr(Plain, "added"), "the rest is put back"

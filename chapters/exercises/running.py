@@ -52,10 +52,12 @@ _set_async_exc = ctypes.PYFUNCTYPE(ctypes.c_int, ctypes.c_ulong, ctypes.py_objec
 
 class _Outcome:
     """One call of the learner's code: what it returned or raised, and whether it went
-    through float32 (``lowered``, set however the call ends, before ``_call`` returns it)."""
+    through float32 (``lowered``, set however the call ends, before ``_call`` returns it).
+    ``finished`` is set as the call's thread ends."""
 
     def __init__(self, value=None, error=None):
         self.value, self.error = value, error
+        self.finished = threading.Event()
 
 
 class _Stopped(Exception):
@@ -214,11 +216,16 @@ def _raise_in(thread):
         _set_async_exc(thread.ident, _Abandoned)
 
 
-def _stop(thread):
-    """Try to stop the learner's runaway ``thread``; True when it ended."""
-    _raise_in(thread)
-    thread.join(STOP_GRACE)
-    return not thread.is_alive()
+def _stop(thread, finished):
+    """Try to stop the learner's runaway ``thread``; True when it ended.
+
+    Whether it ended is read from ``finished``, the event the thread sets as it ends, not
+    from ``thread.is_alive()``: after an interrupt inside ``Thread.join``, Python 3.11
+    says False of a thread that still runs.
+    """
+    if not finished.is_set():
+        _set_async_exc(thread.ident, _Abandoned)
+    return finished.wait(STOP_GRACE)
 
 
 def _call(function, *args, **kwargs):
@@ -247,22 +254,29 @@ def _call(function, *args, **kwargs):
         finally:
             outcome.lowered = watcher.lowered
             _end_thread_state()
+            outcome.finished.set()
 
     context = contextvars.copy_context()  # so that a notebook's output goes to its cell
     thread = threading.Thread(target=context.run, args=(work,), daemon=True)
     try:
         thread.start()
-        deadline = time.monotonic() + TIME_LIMIT
-        try:
-            while thread.is_alive() and time.monotonic() < deadline:
-                thread.join(_STEP)
-        except KeyboardInterrupt:
-            raise _Stopped(True, _stop(thread)) from None
-        if thread.is_alive():
-            raise _Stopped(False, _stop(thread))
+        _wait(thread, outcome.finished, TIME_LIMIT)
     finally:
         saved.restore()
     return outcome
+
+
+def _wait(thread, finished, limit):
+    """Wait at most ``limit`` seconds for the learner's ``thread`` to set ``finished``; when
+    the time runs out, or on an interrupt, stop it and raise ``_Stopped``. It looks every
+    ``_STEP`` seconds, so that an interrupt is seen wherever waiting on a lock ignores it."""
+    deadline = time.monotonic() + limit
+    try:
+        while not finished.wait(_STEP):
+            if time.monotonic() >= deadline:
+                raise _Stopped(False, _stop(thread, finished))
+    except KeyboardInterrupt:
+        raise _Stopped(True, _stop(thread, finished)) from None
 
 
 def _end_thread_state():
@@ -324,12 +338,16 @@ def _whole(tensor):
     return bool((tensor == tensor.round()).all())
 
 
-def _guarded(judge, exercise, answer):
+TENSOR_ADVICE = "Return a plain float64 tensor on the CPU, built from the inputs."
+
+
+def _guarded(judge, exercise, answer, advice=TENSOR_ADVICE):
     """``judge(exercise, answer)``, or a sentence if the judging itself fails or stops.
 
     The learner's code runs in its own thread and every error it raises becomes
     a sentence, so this last guard matters for a time limit, an interrupt, and
-    values nobody foresaw (even one that raises SystemExit when looked at).
+    values nobody foresaw (even one that raises SystemExit when looked at); then
+    ``advice`` says what to hand in.
     """
     name = getattr(exercise, "name", "This exercise")
     try:
@@ -347,8 +365,7 @@ def _guarded(judge, exercise, answer):
     except BaseException as error:  # noqa: BLE001
         return Verdict(
             False,
-            f"{name}: the checker could not judge this answer ({_error_words(error)}). "
-            "Return a plain float64 tensor on the CPU, built from the inputs.",
+            f"{name}: the checker could not judge this answer ({_error_words(error)}). {advice}",
             slips=("unjudged",),
         )
 
@@ -406,10 +423,14 @@ def _is_stub(function):
     return code is not None and _instructions(code) in _STUBS
 
 
+_LOOKS = 16  # objects _unwrapped looks at, at most: so an object that makes wrappers ends
+
+
 def _unwrapped(answer):
-    """The Python functions behind ``answer`` (a partial, a bound method, a callable object)."""
+    """The Python functions behind ``answer`` (a partial, a bound method, a callable object),
+    among the first ``_LOOKS`` objects met on the way in."""
     found, todo = [], [answer]
-    for _ in range(16):  # a wrapper of a wrapper of ...: a few levels are enough
+    for _ in range(_LOOKS):
         if not todo:
             break
         item = todo.pop()
