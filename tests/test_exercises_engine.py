@@ -1105,6 +1105,49 @@ def test_a_walk_that_never_ends_is_stopped_and_leaves_no_thread_behind():
     assert threading.active_count() == before, "the endless walk still runs"
 
 
+def test_an_interrupt_while_a_walk_runs_becomes_a_sentence_and_the_walk_ends(monkeypatch):
+    import _thread
+    import signal
+    import threading
+
+    monkeypatch.setattr(engine_checks, "TIME_LIMIT", 10.0)
+    timers = []
+
+    def endless(output):
+        # the stop button, pressed once the walk runs (however busy the machine is)
+        timers.append(threading.Timer(0.3, _thread.interrupt_main))
+        timers[-1].start()
+        while True:
+            pass
+
+    handler = signal.signal(signal.SIGINT, signal.default_int_handler)
+    before = set(threading.enumerate())
+    try:
+        verdict = check_walk(WALK, endless)
+    finally:
+        signal.signal(signal.SIGINT, handler)
+    for timer in timers:
+        timer.join()
+    assert not verdict and verdict.slips == ("interrupted",)
+    assert verdict.message == (
+        "backward(): the check was interrupted (the stop button, or Ctrl+C) while `endless` was "
+        "running, so it has no verdict. It was stopped. Run this cell again to check it."
+    )
+    assert set(threading.enumerate()) <= before, "the interrupted walk still runs"
+
+
+def test_an_answer_the_check_did_not_foresee_gets_a_sentence_not_a_traceback():
+    def odd_inputs(a):  # inputs that are not a sequence: tuple() of them raises TypeError
+        out = Value(math.sqrt(a.data), (a,), "sqrt")
+        out.inputs = 5
+        return out
+
+    verdict = check_operation(SQRT, odd_inputs)
+    assert not verdict and verdict.slips == ("unjudged",)
+    assert verdict.message.startswith("Square root: the checker could not judge this answer (")
+    assert verdict.message.endswith(engine_checks.ADVICE)
+
+
 def test_a_walk_that_cannot_be_stopped_does_not_keep_python_alive():
     import threading
     import time
@@ -1305,8 +1348,9 @@ def test_an_exercise_whose_operation_hands_back_too_few_contributions_is_refused
         for a, c in zip(output.inputs, output.local_rule(output.grad)):  # noqa: B905
             a.grad += c
 
-    with pytest.raises(ValueError, match="shorter"):
-        check_walk(broken, walk)
+    with pytest.raises(ValueError, match="shorter"):  # the page's reference solution stops
+        check_walk(broken, walk, must_pass=True)
+    assert check_walk(broken, walk).slips == ("unjudged",), "a learner is told in words"
 
 
 def test_an_exercise_whose_cases_do_not_give_every_input_a_number_is_refused():
@@ -1315,6 +1359,6 @@ def test_an_exercise_whose_cases_do_not_give_every_input_a_number_is_refused():
         name="Defaulted", expression=lambda a, b=2.0: a * b, cases=[[3.0]]
     )
     with pytest.raises(ValueError, match="shorter"):
-        check_input_gradients(defaulted, lambda a, b=2.0: (2.0, 3.0))  # a right, then b
+        check_input_gradients(defaulted, lambda a, b=2.0: (2.0, 3.0), must_pass=True)  # a right
     with pytest.raises(ValueError, match="shorter"):
-        check_input_gradients(defaulted, lambda a, b=2.0: (5.0, 3.0))  # a wrong: where it is
+        check_input_gradients(defaulted, lambda a, b=2.0: (5.0, 3.0), must_pass=True)  # a wrong

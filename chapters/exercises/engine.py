@@ -14,14 +14,15 @@ output and returns one contribution per input. Three kinds of exercise are check
   expression, written by hand, against autograd.
 
 The learner's code runs in a thread of its own with a time limit; a walk that never ends,
-recursion past the limit, an exception or a value of the wrong kind each becomes one sentence,
-never a traceback. The checks build their own ``Value``s, so the page's values are never
-touched; the ``Value`` class, the recursion limit and the process-wide settings that
-``running`` restores after any learner's code are put back as they were. Importing it has no
-side effects.
+recursion past the limit, an exception, a value of the wrong kind or the stop button each
+becomes one sentence, never a traceback. The checks build their own ``Value``s, so the
+page's values are never touched; the ``Value`` class, the recursion limit and the
+process-wide settings that ``running`` restores after any learner's code are put back as
+they were. Importing it has no side effects.
 """
 
 import contextvars
+import functools
 import inspect
 import math
 import numbers
@@ -31,7 +32,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .running import _global_state, _is_stub, _set_async_exc, _what
+from .running import _global_state, _guarded, _is_stub, _Outcome, _Stopped, _wait, _what
 from .words import HOW_TO_START_IN_THE_BOOK, Verdict, _error_words, _how_to_start
 
 __all__ = [
@@ -51,17 +52,32 @@ UPSTREAM = (1.0, -2.5, 0.5, 3.0)  # the gradients from above an operation, one p
 # --- Running the learner's code -------------------------------------------------------------
 
 
-class _TimeLimit(BaseException):
-    """Raised inside the learner's thread when it runs past the time limit."""
+class _TimeLimit(Exception):
+    """The error of a call stopped at the time limit."""
 
 
-class _Outcome:
-    def __init__(self, value=None, error=None):
-        self.value, self.error = value, error
+ADVICE = "Build what the exercise asks for from plain numbers and the page's Value."
+
+
+def _guard(check):
+    """``check``, made one that never raises on a learner's answer: an interrupt (the stop
+    button), or anything the answer does that the check did not foresee, becomes a sentence.
+    The page's own reference solution (``must_pass=True``) still stops the page with an
+    AssertionError."""
+
+    @functools.wraps(check)
+    def guarded(exercise, answer, must_pass=False):
+        if must_pass:
+            return check(exercise, answer, must_pass=True)
+        return _guarded(check, exercise, answer, advice=ADVICE)
+
+    return guarded
 
 
 def _run(function, *args, value_class=None):
-    """``function(*args)`` in its own thread, stopped after ``TIME_LIMIT``; never raises."""
+    """``function(*args)`` in its own thread, stopped after ``TIME_LIMIT``; raises only
+    ``_Stopped``, on an interrupt (the stop button), which the checks' guard turns into a
+    sentence."""
     saved_class = dict(vars(value_class)) if value_class is not None else None
     saved_limit = sys.getrecursionlimit()
     saved = [(getter(), setter) for getter, setter in _global_state()]
@@ -74,19 +90,23 @@ def _run(function, *args, value_class=None):
         # The learner's code: whatever it raises is reported in words, never re-raised.
         except BaseException as error:  # noqa: BLE001
             outcome.error = error
+        finally:
+            outcome.finished.set()
 
     thread = threading.Thread(target=contextvars.copy_context().run, args=(work,), daemon=True)
-    thread.start()
-    thread.join(TIME_LIMIT)
-    if thread.is_alive():
-        _set_async_exc(thread.ident, _TimeLimit)
-        thread.join(1.0)
+    try:
+        thread.start()
+        _wait(thread, outcome.finished, TIME_LIMIT)
+    except _Stopped as stopped:
+        if stopped.interrupted:
+            raise
         outcome.error = _TimeLimit()
-    sys.setrecursionlimit(saved_limit)
-    for state, setter in saved:
-        setter(state)
-    if saved_class is not None:
-        _restore_class(value_class, saved_class)
+    finally:
+        sys.setrecursionlimit(saved_limit)
+        for state, setter in saved:
+            setter(state)
+        if saved_class is not None:
+            _restore_class(value_class, saved_class)
     return outcome
 
 
@@ -197,6 +217,7 @@ class OperationExercise:
     hint: str = ""
 
 
+@_guard
 def check_operation(exercise, operation, must_pass=False):
     """Run ``operation(a)`` on fresh values; compare its value and local rule with autograd."""
     name, Value = exercise.name, exercise.value_class
@@ -364,6 +385,7 @@ WALK_SLIPS = {  # a mistaken walk: what it does, and the words that name it
 }
 
 
+@_guard
 def check_walk(exercise, walk, must_pass=False):
     """Run ``walk(output)`` on each expression, twice on the same graph; name the mistake."""
     name, Value = exercise.name, exercise.value_class
@@ -489,6 +511,7 @@ class ExpressionExercise:
     hint: str = ""
 
 
+@_guard
 def check_input_gradients(exercise, answer, must_pass=False):
     """Call ``answer(*numbers)`` on each case; compare each returned number with autograd."""
     name = exercise.name
