@@ -15,6 +15,7 @@ from formula_questions import (
     USUAL,
     WRONG_AXIS,
     WRONG_SHAPE,
+    _draw,
     ask_formula,
 )
 from formulas import FormulaError
@@ -275,6 +276,15 @@ def test_a_question_with_no_size_n_has_no_n_mistakes_and_still_names_the_others(
     )
     messages = " ".join(message for message, _ in question.slips)
     assert USUAL["sign"] in messages and USUAL["divided by N"] not in messages
+
+
+def test_an_entry_that_rounds_to_0_is_drawn_as_0_01(monkeypatch):
+    """No entry is 0, where a wrong formula (a product by it) would agree with a right one."""
+    raw = torch.tensor([[0.004, -0.004, 0.0], [0.3, -0.3, 1.234]], dtype=torch.float64)
+    monkeypatch.setattr(torch, "randn", lambda size, **options: raw)
+    drawn = _draw({"G": ("N", "K")}, {"N": 2, "K": 3}, set(), torch.Generator())["G"]
+    expected = [[0.01, 0.01, 0.01], [0.3, -0.3, 1.23]]
+    assert torch.equal(drawn, torch.tensor(expected, dtype=torch.float64))
 
 
 def test_names_between_0_and_1_are_drawn_there_the_others_around_0_with_two_decimals():
