@@ -641,3 +641,20 @@ def test_a_float32_answer_far_from_autograd_is_not_told_it_agrees_to_7_digits():
     close = check_gradient(MEAN, lambda w, x, y: right_mean(w.float(), x.float(), y))
     assert close.slips == ("precision",)
     assert "agrees with autograd only to float32's 7 digits" in repr(close), repr(close)
+
+
+def test_the_precision_words_tell_float32_rounding_from_a_wrong_derivation():
+    """Within float32's reach (an absolute 1e-5 near 0, a relative 1e-4 elsewhere) the
+    answer only lost digits; further off, the derivation may be wrong too."""
+    expected = torch.tensor([0.0, 1.0], dtype=torch.float64)
+    near = torch.tensor([5e-6, 1.00005], dtype=torch.float64)
+    far = torch.tensor([5e-6, 1.01], dtype=torch.float64)
+    assert catalogue._precision_words(near, expected) == (
+        "your gradient agrees with autograd only to float32's 7 digits: some step is computed "
+        f"in float32. Keep every step in float64 {catalogue._FLOAT64}."
+    )
+    assert catalogue._precision_words(far, expected) == (
+        "some step is computed in float32, and your numbers are further from autograd's than "
+        "float32's rounding usually leaves them. Keep every step in float64 first "
+        f"{catalogue._FLOAT64}; if they still differ, recheck the derivation."
+    )

@@ -331,9 +331,12 @@ def test_what_an_answer_changes_for_later_cells_is_put_back(change, look):
     assert look() == before
 
 
-def assert_the_answers_thread_is_stopped(make_thread):
+def assert_the_answers_thread_is_stopped(make_thread, monkeypatch):
     """An answer that starts ``make_thread()`` and leaves it running passes, and the thread
-    has ended once the check returns."""
+    has ended once the check returns, quietly: by the SystemExit raised in it, which Python
+    ends a thread with and prints nothing for."""
+    ends = []
+    monkeypatch.setattr(threading, "excepthook", lambda end: ends.append(end.exc_type))
     started = []
 
     def answer(w, x, y):
@@ -346,14 +349,17 @@ def assert_the_answers_thread_is_stopped(make_thread):
     for thread in started:
         thread.join(1)
     assert not any(thread.is_alive() for thread in started)
+    assert ends == [running._Abandoned] * len(started)
 
 
-def test_a_background_thread_an_answer_leaves_running_is_stopped():
+def test_a_background_thread_an_answer_leaves_running_is_stopped(monkeypatch):
     def background():
         while True:
             time.sleep(0.001)
 
-    assert_the_answers_thread_is_stopped(lambda: threading.Thread(target=background, daemon=True))
+    assert_the_answers_thread_is_stopped(
+        lambda: threading.Thread(target=background, daemon=True), monkeypatch
+    )
 
 
 def test_a_replaced_allclose_does_not_pass_zeros_now_or_later():
@@ -383,13 +389,13 @@ def test_something_not_an_exception_raised_by_the_returned_value_is_a_sentence()
     )
 
 
-def test_a_background_thread_of_the_answers_own_class_is_stopped_too():
+def test_a_background_thread_of_the_answers_own_class_is_stopped_too(monkeypatch):
     class Background(threading.Thread):
         def run(self):
             while True:
                 time.sleep(0.001)
 
-    assert_the_answers_thread_is_stopped(lambda: Background(daemon=True))
+    assert_the_answers_thread_is_stopped(lambda: Background(daemon=True), monkeypatch)
 
 
 def test_a_loop_that_catches_every_exception_is_still_stopped(monkeypatch):
@@ -590,3 +596,25 @@ def test_a_shared_function_that_cannot_be_put_back_stays_and_the_rest_is_put_bac
     assert outcome.value == 1.0 and outcome.error is None
     assert vars(refuses)["f"] is len and Keeps.added is len, "what refuses stays changed"
     assert plain.f is original and not hasattr(Plain, "added"), "the rest is put back"
+
+
+def test_an_answer_that_takes_a_while_within_the_limit_is_judged():
+    def slow(w, x, y):
+        time.sleep(0.2)  # several of the checker's looks at the thread, far below the limit
+        return right_mean(w, x, y)
+
+    verdict = check_gradient(MEAN, slow)
+    assert verdict, repr(verdict)
+
+
+def test_a_working_directory_removed_under_the_kernel_stays_and_the_call_returns(tmp_path):
+    home = os.getcwd()
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    os.chdir(gone)
+    gone.rmdir()  # os.getcwd() now raises FileNotFoundError
+    try:
+        outcome = running._call(lambda: 1.0)
+        assert outcome.value == 1.0 and outcome.error is None
+    finally:
+        os.chdir(home)

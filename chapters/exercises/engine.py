@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .running import _global_state, _guarded, _is_stub, _Outcome, _Stopped, _wait, _what
+from .running import _global_state, _guarded, _is_stub, _Outcome, _TimeUp, _wait, _what
 from .words import HOW_TO_START_IN_THE_BOOK, Verdict, _error_words, _how_to_start
 
 __all__ = [
@@ -76,8 +76,8 @@ def _guard(check):
 
 def _run(function, *args, value_class=None):
     """``function(*args)`` in its own thread, stopped after ``TIME_LIMIT``; raises only
-    ``_Stopped``, on an interrupt (the stop button), which the checks' guard turns into a
-    sentence."""
+    ``_Interrupted``, on an interrupt (the stop button), which the checks' guard turns into
+    a sentence."""
     saved_class = dict(vars(value_class)) if value_class is not None else None
     saved_limit = sys.getrecursionlimit()
     saved = [(getter(), setter) for getter, setter in _global_state()]
@@ -97,9 +97,7 @@ def _run(function, *args, value_class=None):
     try:
         thread.start()
         _wait(thread, outcome.finished, TIME_LIMIT)
-    except _Stopped as stopped:
-        if stopped.interrupted:
-            raise
+    except _TimeUp:
         outcome.error = _TimeLimit()
     finally:
         sys.setrecursionlimit(saved_limit)

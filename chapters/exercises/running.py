@@ -61,13 +61,19 @@ class _Outcome:
 
 
 class _Stopped(Exception):
-    """The check stopped waiting for the learner's code: ``interrupted`` tells whether an
-    interrupt stopped it (else the time ran out), ``ended`` whether the code's thread was
-    stopped too. Never shown: ``_guarded`` turns it into a sentence (its ``args``, set by
-    ``Exception.__new__``, are the two)."""
+    """The check stopped waiting for the learner's code; ``ended`` tells whether the code's
+    thread was stopped too. Never shown: ``_guarded`` turns it into a sentence."""
 
-    def __init__(self, interrupted, ended):
-        self.interrupted, self.ended = interrupted, ended
+    def __init__(self, ended):
+        self.ended = ended
+
+
+class _TimeUp(_Stopped):
+    """The learner's code ran past the time limit."""
+
+
+class _Interrupted(_Stopped):
+    """An interrupt (Jupyter's stop button, Ctrl+C) came while the learner's code ran."""
 
 
 class _Abandoned(SystemExit):
@@ -98,7 +104,7 @@ def _global_state():
         (lambda: (sys.stdout, sys.stderr, sys.stdin), _set_streams),
         (lambda: (warnings.filters[:], warnings.showwarning), _set_warnings),
         (_print_options, _set_print_options),
-        (_working_directory, _set_working_directory),
+        (_working_directory, os.chdir),  # None, or a directory removed since: it stays
     ]
 
 
@@ -112,27 +118,20 @@ def _set_warnings(state):
 
 
 def _print_options():
-    numpy = sys.modules.get("numpy")
-    return dict(vars(torch._tensor_str.PRINT_OPTS)), numpy and numpy.get_printoptions()
+    """torch's print options. NumPy's need no saving: the NumPy that requirements.txt
+    installs (2.x) keeps them in a context variable, and the learner's code runs in a copy
+    of the caller's context, so its change never reaches the caller."""
+    return dict(vars(torch._tensor_str.PRINT_OPTS))
 
 
-def _set_print_options(state):
-    torch_options, numpy_options = state
-    vars(torch._tensor_str.PRINT_OPTS).update(torch_options)
-    if numpy_options:
-        sys.modules["numpy"].set_printoptions(**numpy_options)
+def _set_print_options(options):
+    vars(torch._tensor_str.PRINT_OPTS).update(options)
 
 
 def _working_directory():
     with contextlib.suppress(OSError):  # a directory removed under the kernel has no name
         return os.getcwd()
     return None
-
-
-def _set_working_directory(path):
-    if path is not None:
-        with contextlib.suppress(OSError):
-            os.chdir(path)
 
 
 def _shared_objects():
@@ -274,9 +273,9 @@ def _wait(thread, finished, limit):
     try:
         while not finished.wait(_STEP):
             if time.monotonic() >= deadline:
-                raise _Stopped(False, _stop(thread, finished))
+                raise _TimeUp(_stop(thread, finished))
     except KeyboardInterrupt:
-        raise _Stopped(True, _stop(thread, finished)) from None
+        raise _Interrupted(_stop(thread, finished)) from None
 
 
 def _end_thread_state():
@@ -379,7 +378,7 @@ def _stopped_verdict(name, answer, stopped):
             "It could not be stopped and may still be running in the background: if the "
             "notebook slows down, restart the kernel (Kernel, then Restart Kernel)."
         )
-    if stopped.interrupted:
+    if isinstance(stopped, _Interrupted):
         return Verdict(
             False,
             f"{name}: the check was interrupted (the stop button, or Ctrl+C) while {what} was "
