@@ -1126,7 +1126,8 @@ def test_an_interrupt_while_a_walk_runs_becomes_a_sentence_and_the_walk_ends(mon
         verdict = check_walk(WALK, endless)
     finally:
         signal.signal(signal.SIGINT, handler)
-    for timer in timers:
+    for timer in timers:  # a check that ended before the stop button came has a timer left
+        timer.cancel()
         timer.join()
     assert not verdict and verdict.slips == ("interrupted",)
     assert verdict.message == (
