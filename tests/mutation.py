@@ -38,10 +38,12 @@ MODULES = [
     "decision_regions",
     "formulas",
     "exercises",
+    "formula_questions",
 ]
 # Helper modules run only with --only until they reach the target: their survivors are not
-# all killed or explained yet.
-PENDING = ["formula_questions", "questions"]
+# all killed or explained yet (questions: its tests need the book's extension and the Nu
+# HTML checker, which the workspace does not hold).
+PENDING = ["questions"]
 TARGET = 1.0  # of the mutants that are not equivalent: every survivor is explained
 
 CONFIG = """\
