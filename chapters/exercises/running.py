@@ -85,6 +85,8 @@ def _global_state():
     """The process-wide settings a learner's code can change, as (getter, setter) pairs."""
     return [
         (torch.get_default_dtype, torch.set_default_dtype),
+        # torch's random generator (the CPU's): each call starts from the same state
+        (torch.random.get_rng_state, torch.random.set_rng_state),
         (
             lambda: (
                 torch.are_deterministic_algorithms_enabled(),
@@ -233,8 +235,8 @@ def _call(function, *args, **kwargs):
     What is set per thread (grad and inference mode, the default device,
     ``sys.settrace``, a profiler) ends with that thread; what is process-wide
     is put back afterwards (``_Saved``), however the call ends, so a learner's
-    code cannot break the next check, nor a later cell. The random generator is
-    forked: each call sees the same random numbers.
+    code cannot break the next check, nor a later cell. The random generator's
+    state is put back too: each call sees the same random numbers.
     """
     saved = _Saved(function, args)
     outcome = _Outcome()
@@ -242,7 +244,7 @@ def _call(function, *args, **kwargs):
     def work():
         watcher = _Precision()
         try:
-            with torch.random.fork_rng(devices=[]), torch.no_grad(), watcher:
+            with torch.no_grad(), watcher:
                 value = function(*args, **kwargs)
             if inspect.iscoroutine(value):
                 value.close()  # never awaited, and no warning that it was not
