@@ -1149,6 +1149,21 @@ def test_an_answer_the_check_did_not_foresee_gets_a_sentence_not_a_traceback():
     assert verdict.message.endswith(engine_checks.ADVICE)
 
 
+def test_a_working_directory_removed_under_the_kernel_does_not_stop_the_check(tmp_path):
+    import os
+
+    home = os.getcwd()
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    os.chdir(gone)
+    gone.rmdir()  # os.getcwd() now raises FileNotFoundError: there is nothing to put back
+    try:
+        verdict = check_walk(WALK, right_walk)
+    finally:
+        os.chdir(home)
+    assert verdict, verdict.message
+
+
 def test_a_walk_that_cannot_be_stopped_does_not_keep_python_alive():
     import threading
     import time

@@ -32,7 +32,16 @@ from dataclasses import dataclass
 
 import torch
 
-from .running import _global_state, _guarded, _is_stub, _Outcome, _TimeUp, _wait, _what
+from .running import (
+    _global_state,
+    _guarded,
+    _is_stub,
+    _Outcome,
+    _put_back,
+    _TimeUp,
+    _wait,
+    _what,
+)
 from .words import HOW_TO_START_IN_THE_BOOK, Verdict, _error_words, _how_to_start
 
 __all__ = [
@@ -101,8 +110,7 @@ def _run(function, *args, value_class=None):
         outcome.error = _TimeLimit()
     finally:
         sys.setrecursionlimit(saved_limit)
-        for state, setter in saved:
-            setter(state)
+        _put_back(saved)
         if saved_class is not None:
             _restore_class(value_class, saved_class)
     return outcome

@@ -136,6 +136,13 @@ def _working_directory():
     return None
 
 
+def _put_back(settings):
+    """Put back each (state, setter) pair of ``settings``, taken from ``_global_state()``."""
+    for state, setter in settings:
+        with contextlib.suppress(Exception):  # a setting that cannot be put back stays
+            setter(state)
+
+
 def _shared_objects():
     """The modules and classes whose functions a learner's code could replace for everyone."""
     objects = [builtins, torch, torch.Tensor, torch._C.TensorBase, torch.nn.functional]
@@ -178,9 +185,7 @@ class _Saved:
         self.threads = set(threading.enumerate())
 
     def restore(self):
-        for state, setter in self.settings:
-            with contextlib.suppress(Exception):  # a setting that cannot be put back stays
-                setter(state)
+        _put_back(self.settings)
         for obj, saved in self.objects:
             for name, value in list(vars(obj).items()):
                 if name in saved and saved[name] is not value and _replaceable(saved[name]):
