@@ -116,3 +116,33 @@ def real_pairs():
     for exercise, _ in pairs:
         assert isinstance(exercise, Exercise)
     return pairs
+
+
+def checked_with_the_stop_button(check):
+    """``check(loops_forever)``, with Jupyter's stop button pressed once ``loops_forever``
+    runs (however busy the machine is): the verdict, and the threads left running that were
+    not there before."""
+    import _thread
+    import signal
+    import threading
+
+    timers = []
+
+    def loops_forever(*args, **kwargs):
+        timers.append(threading.Timer(0.3, _thread.interrupt_main))
+        timers[-1].start()
+        while True:
+            pass
+
+    # The stop button raises KeyboardInterrupt in the main thread, as Python's own handler
+    # does: a test runner may have put another handler in its place.
+    handler = signal.signal(signal.SIGINT, signal.default_int_handler)
+    before = set(threading.enumerate())
+    try:
+        verdict = check(loops_forever)
+    finally:
+        signal.signal(signal.SIGINT, handler)
+    for timer in timers:  # a check that ended before the stop button came has a timer left
+        timer.cancel()
+        timer.join()
+    return verdict, set(threading.enumerate()) - before

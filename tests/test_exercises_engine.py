@@ -19,6 +19,7 @@ from exercises.engine import (
     check_operation,
     check_walk,
 )
+from exercises_examples import checked_with_the_stop_button
 
 
 class Value:
@@ -1106,35 +1107,15 @@ def test_a_walk_that_never_ends_is_stopped_and_leaves_no_thread_behind():
 
 
 def test_an_interrupt_while_a_walk_runs_becomes_a_sentence_and_the_walk_ends(monkeypatch):
-    import _thread
-    import signal
-    import threading
-
     monkeypatch.setattr(engine_checks, "TIME_LIMIT", 10.0)
-    timers = []
-
-    def endless(output):
-        # the stop button, pressed once the walk runs (however busy the machine is)
-        timers.append(threading.Timer(0.3, _thread.interrupt_main))
-        timers[-1].start()
-        while True:
-            pass
-
-    handler = signal.signal(signal.SIGINT, signal.default_int_handler)
-    before = set(threading.enumerate())
-    try:
-        verdict = check_walk(WALK, endless)
-    finally:
-        signal.signal(signal.SIGINT, handler)
-    for timer in timers:  # a check that ended before the stop button came has a timer left
-        timer.cancel()
-        timer.join()
+    verdict, left = checked_with_the_stop_button(lambda walk: check_walk(WALK, walk))
     assert not verdict and verdict.slips == ("interrupted",)
     assert verdict.message == (
-        "backward(): the check was interrupted (the stop button, or Ctrl+C) while `endless` was "
-        "running, so it has no verdict. It was stopped. Run this cell again to check it."
+        "backward(): the check was interrupted (the stop button, or Ctrl+C) while "
+        "`loops_forever` was running, so it has no verdict. It was stopped. Run this cell again "
+        "to check it."
     )
-    assert set(threading.enumerate()) <= before, "the interrupted walk still runs"
+    assert not left, "the interrupted walk still runs"
 
 
 def test_an_answer_the_check_did_not_foresee_gets_a_sentence_not_a_traceback():

@@ -1,9 +1,7 @@
 """Unit tests for chapters/exercises/running.py."""
 
-import _thread
 import io
 import os
-import signal
 import sys
 import threading
 import time
@@ -15,7 +13,7 @@ import pytest
 import torch
 
 from exercises import check_autograd_function, check_gradient, running
-from exercises_examples import LAYER, MEAN, TanhLayer, right_mean
+from exercises_examples import LAYER, MEAN, TanhLayer, checked_with_the_stop_button, right_mean
 
 
 def test_an_answer_that_turns_autograd_off_cannot_break_the_next_check():
@@ -223,29 +221,10 @@ def test_a_forward_and_backward_that_never_return_are_stopped_too(monkeypatch):
 
 
 def test_an_interrupt_while_the_answer_runs_becomes_a_sentence():
-    timers = []
-
-    def loops_forever(w, x, y):
-        # the stop button, pressed once the answer runs (however busy the machine is)
-        timers.append(threading.Timer(0.3, _thread.interrupt_main))
-        timers[-1].start()
-        while True:
-            pass
-
-    # Jupyter's stop button raises KeyboardInterrupt in the main thread, as Python's own
-    # handler does: a test runner may have put another handler in its place
-    handler = signal.signal(signal.SIGINT, signal.default_int_handler)
-    before = set(threading.enumerate())
-    try:
-        verdict = check_gradient(MEAN, loops_forever)
-    finally:
-        signal.signal(signal.SIGINT, handler)
-    for timer in timers:  # a check that ended before the stop button came has a timer left
-        timer.cancel()
-        timer.join()
+    verdict, left = checked_with_the_stop_button(lambda answer: check_gradient(MEAN, answer))
     # the verdict says it was stopped: so it must have ended (Python 3.11's is_alive() can say
     # False of a thread still running after an interrupt inside join())
-    assert set(threading.enumerate()) <= before, "the interrupted answer still runs"
+    assert not left, "the interrupted answer still runs"
     assert not verdict and verdict.slips == ("interrupted",)
     assert repr(verdict) == (
         "Mean squared error: the check was interrupted (the stop button, or Ctrl+C) while "
