@@ -26,7 +26,6 @@ import functools
 import inspect
 import math
 import numbers
-import sys
 import threading
 from dataclasses import dataclass
 
@@ -88,7 +87,6 @@ def _run(function, *args, value_class=None):
     ``_Interrupted``, on an interrupt (the stop button), which the checks' guard turns into
     a sentence."""
     saved_class = dict(vars(value_class)) if value_class is not None else None
-    saved_limit = sys.getrecursionlimit()
     saved = [(getter(), setter) for getter, setter in _global_state()]
     outcome = _Outcome()
 
@@ -109,7 +107,6 @@ def _run(function, *args, value_class=None):
     except _TimeUp:
         outcome.error = _TimeLimit()
     finally:
-        sys.setrecursionlimit(saved_limit)
         _put_back(saved)
         if saved_class is not None:
             _restore_class(value_class, saved_class)
