@@ -124,8 +124,9 @@ execute: $(INSTALLED)
 
 # Mutation testing of the helper modules beside the chapters (a few minutes; not part
 # of `make test`). Prints the kill rate; tests/mutation_survivors.md explains each
-# surviving mutant that no test can tell from the original.
-mutation: $(INSTALLED)
+# surviving mutant that no test can tell from the original. The Nu HTML checker: the tests of
+# questions check its HTML with it.
+mutation: $(INSTALLED) vnu
 	$(BIN)/python tests/mutation.py
 
 clean:

@@ -40,6 +40,7 @@ import json
 import math
 import re
 import sys
+import sysconfig
 
 __all__ = ["ask", "choose"]
 
@@ -114,6 +115,11 @@ def parse_number(text):
     return numbers[0] if math.isfinite(numbers[0]) else None
 
 
+def _tolerance(decimals):
+    """Half a unit of the last decimal asked for."""
+    return 0.5 * 10.0**-decimals
+
+
 def precision_words(decimals):
     if decimals == 0:
         return "Answer with a whole number."
@@ -132,7 +138,7 @@ class Question:
     @property
     def tolerance(self):
         """How far a typed number may be from a value and still be that value."""
-        return 0.5 * 10.0**-self.decimals
+        return _tolerance(self.decimals)
 
     def _near(self, typed, value):
         return abs(typed - value) <= self.tolerance * (1 + 1e-9)
@@ -142,7 +148,7 @@ class Question:
         (the option's index, or None, for a choice): verdict is "correct", "slip",
         "advice" or "invalid"."""
         if self.kind == "number":
-            typed = parse_number(typed if isinstance(typed, str) else str(typed))
+            typed = parse_number(str(typed))
             if typed is None:
                 return "invalid", NOT_A_NUMBER
             if self._near(typed, self.answer):
@@ -174,7 +180,7 @@ class Question:
             )
         data = {
             "kind": self.kind,
-            "answer": _g(self.answer) if self.kind == "number" else str(self.answer),
+            "answer": _g(self.answer),  # an option's index is a whole number: "2"
             "slips": json.dumps(
                 [[_g(v) if self.kind == "number" else v, m] for v, m in self.slips],
                 ensure_ascii=False,
@@ -223,7 +229,7 @@ class Question:
                 f"<b>{TITLE}</b><br>{html_escape.escape(self.prompt)}<br>"
                 f"{html_escape.escape(self.refused)}"
             )
-        feedback = ipywidgets.HTML("")
+        feedback = ipywidgets.HTML()  # empty until the reader answers
         button = ipywidgets.Button(description=CHECK)
         if self.kind == "number":
             # The value changes when the reader presses Enter (or leaves the field).
@@ -254,11 +260,24 @@ class Question:
         return bundle
 
 
+# Where installed packages and the standard library live: a frame there is not the asker.
+_LIBRARIES = tuple({sysconfig.get_path(name) for name in ("stdlib", "purelib", "platlib")})
+
+
+def _asker(frame):
+    """(file, line) of the code that asked: the first frame out of this module and out of
+    any library between them (a wrapper, a decorator), such as a notebook cell."""
+    while frame.f_back is not None and (
+        frame.f_code.co_filename == __file__ or frame.f_code.co_filename.startswith(_LIBRARIES)
+    ):
+        frame = frame.f_back
+    return frame.f_code.co_filename, frame.f_lineno
+
+
 def _register(id, prompt):
     """Refuse an id another question of this kernel already has (a cell run again may
     remake its own question, even with other values in its prompt)."""
-    caller = sys._getframe(2)
-    caller = (caller.f_code.co_filename, caller.f_lineno)
+    caller = _asker(sys._getframe())
     made = _made.get(id)
     if made is not None and made[0] != prompt and made[1] != caller:
         raise ValueError(
@@ -311,10 +330,9 @@ def ask(id, prompt, answer, slips=None, advice=None, decimals=None):
         for message, value in slips.items()
     ]
     named = [(value, message) for value, message in named if math.isfinite(value)]
-    question = Question(id, "number", prompt, answer, [], advice, decimals=decimals)
     # Two values are told apart when their accepted ranges (± tolerance) at most touch: 4 and
     # 5 asked as whole numbers are two answers, 16.004 and 16.006 at two decimals are one.
-    apart = 2 * question.tolerance * (1 - 1e-9)
+    apart = 2 * _tolerance(decimals) * (1 - 1e-9)
     passing = [message for value, message in named if abs(value - answer) < apart]
     groups = []  # [value, [messages]]: slips a typed number cannot tell apart, together
     for value, message in named:
@@ -325,7 +343,8 @@ def ask(id, prompt, answer, slips=None, advice=None, decimals=None):
             groups.append([value, [message]])
         else:
             group[1].append(message)
-    question.slips = [(value, OR.join(messages)) for value, messages in groups]
+    slips = [(value, OR.join(messages)) for value, messages in groups]
+    question = Question(id, "number", prompt, answer, slips, advice, decimals=decimals)
     if passing:
         question.refused = REFUSED.format(slips=" and ".join(f"“{m}”" for m in passing))
     _register(id, prompt)

@@ -14,8 +14,9 @@ and their tests in tests/. Every helper is copied there, the ones not mutated in
 (a test may import them); a helper that is a package (chapters/exercises/) is copied whole
 and every module of it mutated. A module's tests are tests/test_<name>.py and
 tests/test_<name>_*.py (not the browser tests, which need the built book), with the modules
-the tests share (tests/*.py that are not tests). Exit status 0 when the kill rate meets the
-target and every survivor is explained.
+the tests share (tests/*.py that are not tests), the pages and the rules page, the book's
+extension (_ext/) and the Nu HTML checker (`make vnu`). Exit status 0 when the kill rate meets
+the target and every survivor is explained.
 """
 
 import argparse
@@ -39,11 +40,12 @@ MODULES = [
     "formulas",
     "exercises",
     "formula_questions",
+    "questions",
 ]
 # Helper modules run only with --only until they reach the target: their survivors are not
-# all killed or explained yet (questions: its tests need the book's extension and the Nu
-# HTML checker, which the workspace does not hold).
-PENDING = ["questions"]
+# all killed or explained yet.
+PENDING = []
+IGNORED = shutil.ignore_patterns("__pycache__")  # not copied into the workspace
 TARGET = 1.0  # of the mutants that are not equivalent: every survivor is explained
 
 CONFIG = """\
@@ -85,8 +87,7 @@ def prepare():
             continue
         name = module if package.is_dir() else f"{module}.py"
         if package.is_dir():
-            ignore = shutil.ignore_patterns("__pycache__")
-            shutil.copytree(package, WORKSPACE / module, ignore=ignore)
+            shutil.copytree(package, WORKSPACE / module, ignore=IGNORED)
         else:
             shutil.copy2(ROOT / "chapters" / name, WORKSPACE)
         # a helper not mutated in this run is still there for the tests that import it
@@ -94,11 +95,19 @@ def prepare():
         if module in MODULES:
             for test in tests_of(module):
                 shutil.copy2(test, WORKSPACE / "tests")
-    # the pages, for the tests that run a page's cells (tests/chapter_runner.py)
+    # the pages, for the tests that run a page's cells (tests/chapter_runner.py) or read
+    # their stored questions
     (WORKSPACE / "chapters").mkdir()
     for page in (ROOT / "chapters").glob("*.ipynb"):
         shutil.copy2(page, WORKSPACE / "chapters")
-    unmutated.append('"chapters"')
+    shutil.copy2(ROOT / "rules.ipynb", WORKSPACE)
+    unmutated += ['"chapters"', '"rules.ipynb"']
+    # the book's extension, for the tests of questions (_ext/question_assets.py adds their
+    # script to a page), and the Nu HTML checker that `make vnu` installed, for theirs
+    shutil.copytree(ROOT / "_ext", WORKSPACE / "_ext", ignore=IGNORED)
+    unmutated.append('"_ext"')
+    if (ROOT / "tests" / "node_modules").is_dir():
+        (WORKSPACE / "tests" / "node_modules").symlink_to(ROOT / "tests" / "node_modules")
     # the modules the tests share (exercises_examples.py, formula_corpus.py, ...)
     for shared in (ROOT / "tests").glob("*.py"):
         if not shared.name.startswith(("test_", "conftest", "mutation")):

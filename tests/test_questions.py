@@ -11,6 +11,8 @@ import re
 import shutil
 import subprocess
 import sys
+import sysconfig
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -18,8 +20,7 @@ import questions
 import torch
 from questions import ask, choose
 
-from conftest import ROOT
-
+ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "_ext"))
 question_assets = importlib.import_module("question_assets")
 
@@ -81,11 +82,29 @@ def test_the_sign_slip_is_named_with_an_ascii_or_unicode_minus(typed):
     assert gradient_question().check(typed) == ("slip", f"Not quite. {SIGN}")
 
 
+def test_a_number_given_as_a_number_is_checked_as_typed():
+    question = gradient_question()
+    assert question.check(16) == question.check(16.0) == ("correct", "Correct.")
+    assert question.check(-16.0) == ("slip", f"Not quite. {SIGN}")
+
+
 def test_each_slip_value_gets_its_own_message_and_anything_else_the_advice():
     question = gradient_question()
     assert question.check("8") == ("slip", f"Not quite. {HALF}")
     for typed in ("3", "32", "16.006", "15.99", "0", "-8"):
         assert question.check(typed) == ("advice", f"Not quite. {ADVICE}"), typed
+
+
+def test_a_number_exactly_half_a_unit_away_is_right_whatever_the_floats_rounding():
+    whole = ask("test-half-unit-whole", "How many?", answer=16, advice="Count.")
+    assert whole.check("16.5")[0] == whole.check("15.5")[0] == "correct"
+    tenths = ask("test-half-unit-tenths", "y?", answer=0.7, advice="Recheck.", decimals=1)
+    assert 0.75 - 0.7 > tenths.tolerance, "the floats put 0.75 just outside half a unit"
+    assert tenths.check("0.75")[0] == tenths.check("0.65")[0] == "correct"
+    # The allowance for rounding, one part in a billion of half a unit, is itself inside.
+    zero = ask("test-half-unit-zero", "b?", answer=0, advice="Recheck.")
+    assert zero.check(repr(zero.tolerance * (1 + 1e-9)))[0] == "correct"
+    assert zero.check(repr(zero.tolerance * (1 + 3e-9)))[0] == "advice"
 
 
 def test_a_number_is_right_within_half_a_unit_of_the_last_decimal():
@@ -122,6 +141,21 @@ def test_a_slip_equal_to_the_answer_refuses_the_question_in_words():
     assert html.escape(question.refused) in page and html.escape(question.prompt) in page
     widget = question.widget()
     assert html.escape(question.refused) in widget.value, "JupyterLab says the same"
+
+
+def test_two_slips_equal_to_the_answer_are_both_named_and_the_others_still_checked():
+    other = "The mean is taken instead of the sum."
+    question = gradient_question(slips={SIGN: 16.0, HALF: 16.001, other: 8.0})
+    assert question.refused == questions.REFUSED.format(slips=f"“{SIGN}” and “{HALF}”")
+    assert question.check("8") == ("slip", f"Not quite. {other}")
+
+
+def test_a_slip_exactly_as_far_apart_as_two_answers_can_be_is_named_not_refused():
+    # 2 × half a unit, less the allowance for rounding: the nearest two told-apart values.
+    apart = 2 * 0.5 * (1 - 1e-9)
+    question = ask("test-apart", "b?", answer=0, slips={SIGN: apart, HALF: 2 * apart}, advice="A.")
+    assert question.refused is None
+    assert question.slips == [(apart, SIGN), (2 * apart, HALF)]
 
 
 def test_a_slip_within_the_answers_precision_is_refused_one_just_outside_kept():
@@ -163,6 +197,11 @@ def test_answers_come_as_floats_ints_numpy_scalars_or_one_element_tensors():
         assert question.answer == 16.0 and isinstance(question.answer, float)
     numpy = pytest.importorskip("numpy")
     assert ask("test-kinds", "∂L/∂w?", answer=numpy.float32(16), advice="Recheck.").answer == 16
+    assert ask("test-kinds", "∂L/∂w?", answer=numpy.array([16.0]), advice="A.").answer == 16
+    with pytest.raises(
+        ValueError, match=r"^answer must be one number, got an array of shape \(2,\)$"
+    ):
+        ask("test-kinds", "∂L/∂w?", answer=numpy.array([16.0, 8.0]), advice="Recheck.")
 
 
 # -- Checking a choice ------------------------------------------------------------------------
@@ -218,6 +257,12 @@ def test_a_whole_number_answer_asks_for_a_whole_number_by_default():
     assert ask("test-whole-default", "How many?", answer=16, advice="Count.").decimals == 0
     assert ask("test-whole-default", "How many?", answer=16.0004, advice="Count.").decimals == 2
     assert ask("test-whole-default", "How many?", answer=-3.0, advice="Count.").decimals == 0
+    # Within one part in a billion of a whole number (at least 1e-9 near 0): a whole number
+    # computed in floats.
+    for whole in (1e-9, 1e6 + 1e-4, 16 * (1 + 5e-10)):
+        assert ask("test-whole-default", "How many?", answer=whole, advice="C.").decimals == 0
+    for not_whole in (1 + 1.5e-9, 1e6 + 1e-2):
+        assert ask("test-not-whole", "How much?", answer=not_whole, advice="C.").decimals == 2
 
 
 # -- The HTML the book shows ------------------------------------------------------------------
@@ -260,6 +305,7 @@ def test_a_number_question_is_a_labelled_field_with_its_precision_and_a_live_reg
     assert field["aria-describedby"] == "question-test-dl-dw-precision"
     assert field["type"] == "text" and "inputmode" not in field  # a keyboard with a minus
     assert ">Answer to 2 decimal places.</p>" in markup
+    assert 'data-decimals="2"' in markup  # as the page's script reads it, in lower case
     assert ">With w = 3, x = 2 and y = 2, what is ∂L/∂w?</label>" in markup
     assert '<button type="submit">Check</button>' in markup
     feedback = next(attrs for tag, attrs in found if attrs.get("class") == "question-feedback")
@@ -273,6 +319,8 @@ def test_a_choice_is_a_radio_group_named_by_its_prompt():
     assert [r["value"] for r in radios] == ["0", "1", "2"]
     assert {r["name"] for r in radios} == {"question-test-transpose"}
     assert '<legend class="question-prompt">Which factor is transposed' in markup
+    options = r'<label class="question-option"><input type="radio" [^>]*> [^<]*</label>'
+    assert re.search(rf"</legend>({options}){{3}}</fieldset>", markup), "only the options"
     assert data(transpose_question()) == {
         "kind": "choice",
         "answer": "0",
@@ -370,6 +418,9 @@ def test_the_bundle_has_the_form_the_widget_view_and_plain_words():
 def test_the_widget_checks_a_number_when_typed_and_on_the_button():
     prompt, field, button, feedback = gradient_question().widget().children
     assert "Answer to 2 decimal places." in prompt.value
+    assert feedback.value == "", "nothing to say before the reader answers"
+    field.placeholder = "a number"  # a change that is not the reader's answer
+    assert feedback.value == ""
     assert field.continuous_update is False  # the value changes on Enter, not on each key
     field.value = "−16"
     assert feedback.value == f"<b>Not quite. {html.escape(SIGN)}</b>"
@@ -379,7 +430,13 @@ def test_the_widget_checks_a_number_when_typed_and_on_the_button():
 
 
 def test_the_widget_checks_the_option_picked():
-    _, options, button, feedback = transpose_question().widget().children
+    prompt, options, button, feedback = transpose_question().widget().children
+    assert (
+        prompt.value == "<b>Check yourself</b><br>Which factor is transposed in ∂L/∂W = Xᵀ ∂L/∂Z?"
+    )
+    # ipywidgets draws radio buttons 300 px wide: a long option would be cut off.
+    assert options.layout.width == "max-content"
+    assert feedback.value == ""
     button.click()
     assert feedback.value == f"<b>{questions.NO_CHOICE}</b>"
     options.value = 1
@@ -416,6 +473,10 @@ def test_decimals_out_of_range_are_refused(decimals):
         gradient_question(decimals=decimals)
 
 
+def test_decimals_up_to_six_are_taken():
+    assert gradient_question(decimals=questions.MAX_DECIMALS).decimals == 6
+
+
 @pytest.mark.parametrize("decimals", [2.0, "2", True])
 def test_decimals_that_are_not_a_whole_number_are_refused(decimals):
     with pytest.raises(TypeError, match="decimals must be a whole number"):
@@ -430,8 +491,27 @@ def test_an_id_outside_lowercase_letters_digits_and_hyphens_is_refused(id):
 
 def test_a_second_question_with_the_same_id_is_refused():
     ask("test-duplicate", "What is ∂L/∂w?", answer=16, advice="Recheck.")
-    with pytest.raises(ValueError, match="'test-duplicate' is already used by another question"):
+    words = (
+        r"^question id 'test-duplicate' is already used by another question "
+        r"\('What is ∂L/∂w\?'\); each question needs its own id$"
+    )
+    with pytest.raises(ValueError, match=words):
         choose("test-duplicate", "Which is it?", options=["a", "b"], answer=0, advice="Look.")
+    choose("test-duplicate-choice", "Which is it?", options=["a", "b"], answer=0, advice="Look.")
+    with pytest.raises(ValueError, match="'test-duplicate-choice' is already used"):
+        choose("test-duplicate-choice", "Which one?", options=["a", "b"], answer=1, advice="L.")
+
+
+def test_two_questions_with_one_id_are_told_apart_through_a_librarys_wrapper():
+    """A wrapper from an installed package between the cell and ask (a decorator, a
+    tool's trampoline) is not taken for the place that asked."""
+    wrapper = {}
+    library = os.path.join(sysconfig.get_path("purelib"), "a_wrapping_package.py")
+    exec(compile("def wrapped(f, *a, **k):\n    return f(*a, **k)\n", library, "exec"), wrapper)
+    wrapped = wrapper["wrapped"]
+    wrapped(ask, "test-wrapped", "What is ∂L/∂w?", answer=16, advice="Recheck.")
+    with pytest.raises(ValueError, match="'test-wrapped' is already used by another question"):
+        wrapped(ask, "test-wrapped", "What is ∂L/∂x?", answer=4, advice="Recheck.")
 
 
 def test_running_the_same_cell_again_remakes_its_question_even_with_other_values():
@@ -475,6 +555,15 @@ def test_a_choice_refuses_bad_options_answers_and_slips():
         transpose_question(slips={5: "No such option."})
     with pytest.raises(ValueError, match="advice must be a sentence"):
         transpose_question(advice="")
+    with pytest.raises(ValueError, match="^prompt must be a sentence of text, got ''$"):
+        transpose_question(prompt="")
+    with pytest.raises(ValueError, match="^an option must be a sentence of text, got ' '$"):
+        transpose_question(options=["X", " ", "W"])
+    with pytest.raises(ValueError, match="^a slip's message must be a sentence of text, got ''"):
+        transpose_question(slips={2: ""})
+    words = r"^slips must be a dict from option index to message, got \['W'\]$"
+    with pytest.raises(TypeError, match=words):
+        transpose_question(slips=["W"])
 
 
 # -- The script and the extension -------------------------------------------------------------
