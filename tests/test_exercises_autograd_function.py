@@ -558,8 +558,17 @@ def test_an_output_autograd_does_not_track_is_not_blamed_on_the_backward():
             return h
 
     verdict = check_autograd_function(LAYER, Untracked)
-    assert not verdict and "in place" not in verdict.slips, repr(verdict)
+    assert not verdict and verdict.slips == ("type",), repr(verdict)
     assert "changes the forward's output in place" not in repr(verdict)
+    assert "returns 0 gradients" not in repr(verdict), "the backward was never called"
+    assert verdict.message.startswith(
+        f"{LAYER.name}: the forward is right, but autograd never calls `Untracked.backward`: "
+        "the output of `Untracked.forward` is not in autograd's graph (on case 1 of"
+    )
+    assert verdict.message.endswith(
+        "Did forward call `ctx.mark_non_differentiable` on it? Leave that out: the output "
+        "needs a gradient, and backward is what computes the next one."
+    )
 
 
 # --- Issue 26, mutation ------------------------------------------------------------------------

@@ -213,6 +213,15 @@ def _judge_function(exercise, function_class):
                 f"{_error_words(error)}, {where}. {called}",
                 slips=("raised",),
             )
+        if gradients is _NEVER_CALLED:
+            return Verdict(
+                False,
+                f"{name}: the forward is right, but autograd never calls `{cls}.backward`: "
+                f"the output of `{cls}.forward` is not in autograd's graph ({where}). Did "
+                "forward call `ctx.mark_non_differentiable` on it? Leave that out: the "
+                "output needs a gradient, and backward is what computes the next one.",
+                slips=("type",),
+            )
         if gradients is None:
             return Verdict(
                 False,
@@ -295,6 +304,11 @@ def _judge_function(exercise, function_class):
     return _gradcheck(exercise, function_class)
 
 
+# What the backward "returns" when autograd would never call it: the forward's output has no
+# place in autograd's graph.
+_NEVER_CALLED = object()
+
+
 def _forward_and_backward(function_class, case, upstream):
     """The output of ``function_class.apply`` on ``case``, what its backward returns or raises.
 
@@ -307,7 +321,7 @@ def _forward_and_backward(function_class, case, upstream):
         output = function_class.apply(*leaves)
     forward_lowered = _take_lowered()
     if not isinstance(output, torch.Tensor) or output.grad_fn is None:
-        return output, (), None, forward_lowered, False
+        return output, _NEVER_CALLED, None, forward_lowered, False
     # The forward's result, kept before the backward runs: a backward that changes it
     # in place is named, not taken for a wrong forward.
     with torch.no_grad():
