@@ -32,11 +32,11 @@ from dataclasses import dataclass
 import torch
 
 from .running import (
-    _global_state,
     _guarded,
     _is_stub,
     _Outcome,
     _put_back,
+    _taken,
     _TimeUp,
     _wait,
     _what,
@@ -87,7 +87,7 @@ def _run(function, *args, value_class=None):
     ``_Interrupted``, on an interrupt (the stop button), which the checks' guard turns into
     a sentence."""
     saved_class = dict(vars(value_class)) if value_class is not None else None
-    saved = [(getter(), setter) for getter, setter in _global_state()]
+    saved = _taken()
     outcome = _Outcome()
 
     def work():

@@ -136,8 +136,13 @@ def _working_directory():
     return None
 
 
+def _taken():
+    """Each setting of ``_global_state()`` as it is now, with its setter, for ``_put_back``."""
+    return [(getter(), setter) for getter, setter in _global_state()]
+
+
 def _put_back(settings):
-    """Put back each (state, setter) pair of ``settings``, taken from ``_global_state()``."""
+    """Put back each (state, setter) pair of ``settings``, from ``_taken()``."""
     for state, setter in settings:
         with contextlib.suppress(Exception):  # a setting that cannot be put back stays
             setter(state)
@@ -179,7 +184,7 @@ class _Saved:
     """Everything a learner's call could change for later cells, to put back."""
 
     def __init__(self, function, args):
-        self.settings = [(getter(), setter) for getter, setter in _global_state()]
+        self.settings = _taken()
         self.objects = [(obj, dict(vars(obj))) for obj in _shared_objects()]
         self.namespaces = [(n, dict(n)) for n in _learner_namespaces(function, args)]
         self.threads = set(threading.enumerate())
